@@ -84,8 +84,9 @@ func compileLinear(sc *scenario.Scenario, l *scenario.Linear) (*Additive, error)
 func compileSpatial(sc *scenario.Scenario, sp *scenario.Spatial) (*Additive, error) {
 	a := &Additive{Const: 1, Values: make([][]float64, len(sc.Issues))}
 	total := 0.0
-	for _, si := range sp.Issues {
-		total += si.Salience
+	// Sum in issue order so the result does not depend on map order.
+	for i := range sc.Issues {
+		total += sp.Issues[sc.Issues[i].Name].Salience
 	}
 	for i := range sc.Issues {
 		is := &sc.Issues[i]

@@ -1,0 +1,92 @@
+package analysis
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"parley/scenario"
+	"parley/space"
+	"parley/utility"
+)
+
+// linearScenario builds a linear additive scenario with the given number of
+// parties and issues of values each, with weights and value utilities drawn
+// from a fixed seed.
+func linearScenario(parties, issues, values int, seed uint64) *scenario.Scenario {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	sc := &scenario.Scenario{Name: fmt.Sprintf("linear-%dp-%dx%d", parties, issues, values)}
+	for i := 0; i < issues; i++ {
+		is := scenario.Issue{Name: fmt.Sprintf("issue%d", i), Type: scenario.Categorical}
+		for v := 0; v < values; v++ {
+			is.Values = append(is.Values, fmt.Sprintf("v%d", v))
+		}
+		sc.Issues = append(sc.Issues, is)
+	}
+	for p := 0; p < parties; p++ {
+		l := &scenario.Linear{Issues: map[string]scenario.LinearIssue{}}
+		for _, is := range sc.Issues {
+			li := scenario.LinearIssue{Weight: rng.Float64() / float64(issues), Values: map[string]float64{}}
+			for _, v := range is.Values {
+				li.Values[v] = rng.Float64()
+			}
+			l.Issues[is.Name] = li
+		}
+		res := 0.3
+		sc.Parties = append(sc.Parties, scenario.Party{Name: fmt.Sprintf("p%d", p), Role: scenario.Participant,
+			Reservation: &res, Preferences: &scenario.Preferences{Linear: l}})
+	}
+	return sc
+}
+
+func benchAnalyze(b *testing.B, parties, issues, values int) {
+	sc := linearScenario(parties, issues, values, 42)
+	if err := sc.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var r *Result
+	for b.Loop() {
+		var err error
+		r, err = Analyze(sc, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(r.Pareto)), "frontier")
+	b.ReportMetric(float64(r.Outcomes), "outcomes")
+}
+
+// BenchmarkAnalyze measures the whole analysis (evaluation, rational set,
+// frontier, all four fair points, opposition).
+func BenchmarkAnalyze(b *testing.B) {
+	for _, c := range []struct{ parties, issues, values int }{
+		{2, 4, 10}, {2, 5, 10}, {2, 6, 10}, {2, 7, 10},
+		{3, 5, 10}, {4, 5, 10}, {5, 5, 10},
+	} {
+		b.Run(fmt.Sprintf("parties=%d/outcomes=1e%d", c.parties, c.issues), func(b *testing.B) {
+			benchAnalyze(b, c.parties, c.issues, c.values)
+		})
+	}
+}
+
+// BenchmarkFill measures evaluating every outcome of a linear additive
+// function.
+func BenchmarkFill(b *testing.B) {
+	for _, issues := range []int{4, 5, 6, 7} {
+		b.Run(fmt.Sprintf("outcomes=1e%d", issues), func(b *testing.B) {
+			sc := linearScenario(1, issues, 10, 7)
+			prof, err := utility.Compile(sc, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sp, _ := space.Of(sc)
+			n, _ := sp.Len()
+			dst := make([]float64, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				utility.Fill(prof.Func, sp, dst)
+			}
+		})
+	}
+}
