@@ -1,0 +1,99 @@
+package negotiator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"parley"
+	"parley/space"
+	"parley/utility"
+)
+
+// MaxBids is the largest outcome space NewBids enumerates.
+const MaxBids = 1 << 22
+
+// Bids is the outcome space ordered by one party's utility, best first,
+// built once per session: negotiators find the outcome nearest a target
+// utility by binary search instead of scanning the space every round.
+// Outcomes of equal utility keep index order.
+type Bids struct {
+	k     int
+	outs  []int     // outcome i is outs[i*k : i*k+k]
+	utils []float64 // non-increasing
+	idx   []int64   // space index of outcome i
+}
+
+// NewBids enumerates sp and orders its outcomes by f, best first. It fails
+// when the space has more than MaxBids outcomes.
+func NewBids(sp *space.Space, f utility.Func) (*Bids, error) {
+	n, ok := sp.Len()
+	if !ok || n > MaxBids {
+		return nil, parley.Errorf(parley.EUNSUPPORTED, "ordering the space: %s outcomes, more than %d", sp.BigLen(), MaxBids)
+	}
+	us := make([]float64, n)
+	utility.Fill(f, sp, us)
+	order := make([]int64, n)
+	for i := range order {
+		order[i] = int64(i)
+	}
+	slices.SortStableFunc(order, func(a, b int64) int { return cmp.Compare(us[b], us[a]) })
+	k := sp.Issues()
+	b := &Bids{k: k, outs: make([]int, int(n)*k), utils: make([]float64, n), idx: order}
+	for i, j := range order {
+		sp.Outcome(j, b.outs[i*k:i*k+k])
+		b.utils[i] = us[j]
+	}
+	return b, nil
+}
+
+// Len returns the number of outcomes.
+func (b *Bids) Len() int { return len(b.utils) }
+
+// Outcome returns the i-th best outcome. The slice is Bids' own storage: do
+// not change it.
+func (b *Bids) Outcome(i int) []int { return b.outs[i*b.k : i*b.k+b.k : i*b.k+b.k] }
+
+// Utility returns the utility of the i-th best outcome.
+func (b *Bids) Utility(i int) float64 { return b.utils[i] }
+
+// Index returns the space index of the i-th best outcome.
+func (b *Bids) Index(i int) int64 { return b.idx[i] }
+
+// Best returns the utility of the best outcome.
+func (b *Bids) Best() float64 { return b.utils[0] }
+
+// Worst returns the utility of the worst outcome.
+func (b *Bids) Worst() float64 { return b.utils[len(b.utils)-1] }
+
+// AtLeast returns the position of the worst outcome whose utility is at
+// least u, or 0 when none is (the best outcome is then the nearest).
+func (b *Bids) AtLeast(u float64) int {
+	// First position whose utility is below u.
+	lo, hi := 0, len(b.utils)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if b.utils[m] >= u {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return 0
+	}
+	return lo - 1
+}
+
+// Above returns the number of outcomes whose utility is at least u.
+func (b *Bids) Above(u float64) int {
+	if i := b.AtLeast(u); b.utils[i] >= u {
+		return i + 1
+	}
+	return 0
+}
+
+// String describes the ordering.
+func (b *Bids) String() string {
+	return fmt.Sprintf("%d bids from %g to %g", b.Len(), b.Best(), b.Worst())
+}
