@@ -245,9 +245,25 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// issueByName returns the named issue or reports it unknown at p.
+// usable reports whether an issue is valid enough to check references to
+// it (its own problems are reported where it is defined).
+func usable(is *Issue) bool {
+	switch is.Type {
+	case Categorical:
+		return len(is.Values) > 0
+	case Integer, Real:
+		return is.Min != nil && is.Max != nil && finite(*is.Min) && finite(*is.Max) && is.Cardinality() > 0
+	}
+	return false
+}
+
+// issueByName returns the named issue, or reports it unknown at p. It
+// returns nil without a report for an issue that is itself invalid.
 func (v *validator) issueByName(p Path, name string) *Issue {
 	if i := v.s.IssueIndex(name); i >= 0 {
+		if !usable(&v.s.Issues[i]) {
+			return nil
+		}
 		return &v.s.Issues[i]
 	}
 	names := make([]string, len(v.s.Issues))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +47,25 @@ kept confidential, and runs reproducible tournaments.`,
 		return 0
 	})
 	root.AddCommand(cmds...)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors wraps every command's argument check so that its errors
+// count as bad input (exit code 2).
+func markUsageErrors(c *cobra.Command) {
+	if orig := c.Args; orig != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 // Exit codes.
@@ -84,7 +103,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &pe) {
 		return ExitBadInput
 	}
-	if isUsageError(err) {
+	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
 		return ExitBadInput
 	}
 	return ExitFailure
