@@ -23,7 +23,6 @@ func TestConformance(t *testing.T) {
 			}
 			negotiatortest.Conformance(t, mk, negotiatortest.Options{
 				Partner:   func() negotiation.Negotiator { return negotiator.Boulware() },
-				Protocols: []string{"saop", "amop", "singletext"},
 			})
 		})
 	}

@@ -21,20 +21,20 @@ import (
 
 // constructors maps each strategy name to a constructor.
 var constructors = map[string]func() negotiation.Negotiator{
-	"boulware":  func() negotiation.Negotiator { return Boulware() },
-	"linear":    func() negotiation.Negotiator { return Linear() },
-	"conceder":  func() negotiation.Negotiator { return Conceder() },
-	"hardliner": func() negotiation.Negotiator { return Hardliner() },
-	// TODO "random":     func() negotiation.Negotiator { return &Random{} },
-	// TODO "titfortat":  func() negotiation.Negotiator { return &TitForTat{} },
-	// TODO "aspiration": func() negotiation.Negotiator { return &Aspiration{} },
-	// TODO "micro":      func() negotiation.Negotiator { return &MiCRO{} },
-	// TODO "hardheaded": func() negotiation.Negotiator { return &FrequencyModel{} },
-	// TODO "agentk":     func() negotiation.Negotiator { return &AgentK{} },
-	// TODO "threshold":  func() negotiation.Negotiator { return &Threshold{} },
-	// TODO "truthful":   func() negotiation.Negotiator { return &Truthful{} },
-	// TODO "hillclimber": func() negotiation.Negotiator { return &HillClimber{} },
-	// TODO "annealer":   func() negotiation.Negotiator { return &Annealer{} },
+	"boulware":    func() negotiation.Negotiator { return Boulware() },
+	"linear":      func() negotiation.Negotiator { return Linear() },
+	"conceder":    func() negotiation.Negotiator { return Conceder() },
+	"hardliner":   func() negotiation.Negotiator { return Hardliner() },
+	"random":      func() negotiation.Negotiator { return &Random{} },
+	"titfortat":   func() negotiation.Negotiator { return &TitForTat{} },
+	"aspiration":  func() negotiation.Negotiator { return &Aspiration{} },
+	"micro":       func() negotiation.Negotiator { return &MiCRO{} },
+	"hardheaded":  func() negotiation.Negotiator { return &FrequencyModel{} },
+	"agentk":      func() negotiation.Negotiator { return &AgentK{} },
+	"threshold":   func() negotiation.Negotiator { return &Threshold{} },
+	"truthful":    func() negotiation.Negotiator { return &Truthful{} },
+	"hillclimber": func() negotiation.Negotiator { return &HillClimber{} },
+	"annealer":    func() negotiation.Negotiator { return &Annealer{} },
 }
 
 // Names lists the strategies New knows, sorted.

@@ -340,8 +340,15 @@ func writeRunReport(w io.Writer, rep *runReport, f runFlags) error {
 		p("Result:    %s after %d rounds, no agreement\n", rep.Status, rep.RoundsUsed)
 	}
 	if len(rep.Explanations) > 0 {
-		p("\nBroker's explanations\n")
+		p("\nMediator's explanations\n")
+		n := len(rep.Explanations)
 		for i, e := range rep.Explanations {
+			if n > 8 && !f.trace && i >= 4 && i < n-3 {
+				if i == 4 {
+					p("  … %d more (--trace or --json shows every one)\n", n-7)
+				}
+				continue
+			}
 			p("  %d. %s\n", i+1, e)
 		}
 	}
