@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 				return n
 			}
 			negotiatortest.Conformance(t, mk, negotiatortest.Options{
-				Partner:   func() negotiation.Negotiator { return negotiator.Boulware() },
+				Partner: func() negotiation.Negotiator { return negotiator.Boulware() },
 			})
 		})
 	}
