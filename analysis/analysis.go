@@ -19,8 +19,9 @@ import (
 )
 
 // DefaultMaxCells bounds the work of one analysis: outcomes × participants.
-// At 8 bytes per utility it keeps memory near 400 MB.
-const DefaultMaxCells = 50_000_000
+// Analysis streams over the space, so memory does not grow with it; the
+// bound keeps the time of one analysis to seconds.
+const DefaultMaxCells = 200_000_000
 
 // Options tune an analysis.
 type Options struct {
@@ -138,51 +139,125 @@ func AnalyzeProfiles(sp *space.Space, profiles []*utility.Profile, opts Options)
 		}
 		r.Disagreement[i] = math.Max(res[i], r.Min[i])
 	}
-	us := make([][]float64, n)
-	for i, p := range profiles {
-		us[i] = make([]float64, size)
-		utility.Fill(p.Func, sp, us[i])
+	sc := newScan(sp, profiles)
+	acc := newAccumulator(r.Min, r.Max, res, size)
+	sc.each(acc.add)
+	r.Opposition = math.Sqrt(acc.opp) / math.Sqrt(float64(n))
+	r.Rational = acc.rational
+	if n == 2 {
+		r.Pareto = frontier2(sp, sc, acc)
+	} else {
+		r.Pareto = frontierN(sp, n, acc.candIdx, acc.candU)
 	}
-	r.Opposition = opposition(us, r.Min, r.Max)
-	rational := rationalSet(us, res)
-	r.Rational = int64(len(rational))
-	r.Pareto = frontier(sp, us, rational)
+	sortPoints(r.Pareto)
 	r.fairPoints()
 	return r, nil
 }
 
-// rationalSet returns the indices of the outcomes where every utility is at
-// least the reservation value.
-func rationalSet(us [][]float64, res []float64) []int32 {
-	size := len(us[0])
-	out := make([]int32, 0, size)
-	for k := 0; k < size; k++ {
-		ok := true
-		for i := range us {
-			if us[i][k] < res[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			out = append(out, int32(k))
-		}
-	}
-	return out
+// scan walks a space block by block: a block is every outcome sharing the
+// values of the first m issues, small enough to stay in cache. Utilities are
+// computed per block, so memory does not grow with the space.
+type scan struct {
+	sp       *space.Space
+	profiles []*utility.Profile
+	m        int   // issues fixed per block
+	blocks   int64 // number of blocks
+	size     int   // outcomes per block
 }
 
-func opposition(us [][]float64, lo, hi []float64) float64 {
-	n := len(us)
-	best := math.Inf(1)
+// blockTarget is the largest block the scan builds (when issues allow);
+// a variable so tests can force many small blocks.
+var blockTarget = 1 << 14
+
+func newScan(sp *space.Space, profiles []*utility.Profile) *scan {
+	s := &scan{sp: sp, profiles: profiles, m: sp.Issues(), blocks: 1, size: 1}
+	for s.m > 0 && (s.size*sp.Card(s.m-1) <= blockTarget || s.size == 1) {
+		s.m--
+		s.size *= sp.Card(s.m)
+	}
+	for i := 0; i < s.m; i++ {
+		s.blocks *= int64(sp.Card(i))
+	}
+	return s
+}
+
+// each calls fn for every block with the index of its first outcome and the
+// utilities of its outcomes per party (reused between calls).
+func (s *scan) each(fn func(start int64, us [][]float64)) {
+	us := make([][]float64, len(s.profiles))
+	for i := range us {
+		us[i] = make([]float64, s.size)
+	}
+	prefix := make([]int, s.m)
+	for b := int64(0); b < s.blocks; b++ {
+		for i, p := range s.profiles {
+			utility.FillBlock(p.Func, s.sp, prefix, us[i])
+		}
+		fn(b*int64(s.size), us)
+		for i := s.m - 1; i >= 0; i-- {
+			prefix[i]++
+			if prefix[i] < s.sp.Card(i) {
+				break
+			}
+			prefix[i] = 0
+		}
+	}
+}
+
+// accumulator gathers, in one pass over the space, the opposition, the
+// number of rational outcomes and what each frontier algorithm needs: for
+// two parties the largest u₂ per u₁ bucket, for other counts the rational
+// outcomes themselves.
+type accumulator struct {
+	lo, hi, res []float64
+	n           int
+	opp         float64 // smallest squared normalised distance to the ideal point
+	rational    int64
+	// two parties
+	b2 *buckets
+	// other counts: rational outcomes and their utilities, n per outcome
+	candIdx []int64
+	candU   []float64
+}
+
+func newAccumulator(lo, hi, res []float64, outcomes int64) *accumulator {
+	a := &accumulator{lo: lo, hi: hi, res: res, n: len(lo), opp: math.Inf(1)}
+	if a.n == 2 {
+		a.b2 = newBuckets(lo[0], hi[0], outcomes)
+	}
+	return a
+}
+
+func (a *accumulator) add(start int64, us [][]float64) {
+	n := a.n
 	for k := range us[0] {
 		d := 0.0
+		ok := true
 		for i := 0; i < n; i++ {
-			if hi[i] > lo[i] {
-				g := (hi[i] - us[i][k]) / (hi[i] - lo[i])
+			u := us[i][k]
+			if a.hi[i] > a.lo[i] {
+				g := (a.hi[i] - u) / (a.hi[i] - a.lo[i])
 				d += g * g
 			}
+			if u < a.res[i] {
+				ok = false
+			}
 		}
-		best = math.Min(best, d)
+		if d < a.opp {
+			a.opp = d
+		}
+		if !ok {
+			continue
+		}
+		a.rational++
+		if n == 2 {
+			a.b2.observe(us[0][k], us[1][k])
+			continue
+		}
+		a.candIdx = append(a.candIdx, start+int64(k))
+		for i := 0; i < n; i++ {
+			a.candU = append(a.candU, us[i][k])
+		}
 	}
-	return math.Sqrt(best) / math.Sqrt(float64(n))
 }
+

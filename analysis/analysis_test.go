@@ -242,6 +242,22 @@ func TestAnalyzeMatchesBruteForce(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(2, 5).Draw(t, "parties")
 		sc := randomScenario(t, n)
+		// Small blocks make the scan cross block boundaries.
+		defer func(b int) { blockTarget = b }(blockTarget)
+		blockTarget = rapid.SampledFrom([]int{1, 2, 5, 1 << 14}).Draw(t, "blockTarget")
 		checkAgainstBrute(t, sc, rapid.Bool().Draw(t, "ignoreReservation"))
 	})
+}
+
+// TestLargerTwoPartySpaces checks the two-party bucket filter on spaces of a
+// few thousand outcomes against the pairwise brute force.
+func TestLargerTwoPartySpaces(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		sc := linearScenarioOpposed(2, 4, 6, seed, seed%2 == 0)
+		rapid.Check(t, func(rt *rapid.T) {
+			defer func(b int) { blockTarget = b }(blockTarget)
+			blockTarget = rapid.SampledFrom([]int{7, 36, 1 << 14}).Draw(rt, "blockTarget")
+			checkAgainstBrute(rt, sc, false)
+		})
+	}
 }

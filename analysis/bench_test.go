@@ -14,6 +14,13 @@ import (
 // parties and issues of values each, with weights and value utilities drawn
 // from a fixed seed.
 func linearScenario(parties, issues, values int, seed uint64) *scenario.Scenario {
+	return linearScenarioOpposed(parties, issues, values, seed, false)
+}
+
+// linearScenarioOpposed is linearScenario where, if opposed, every party
+// after the first values each option at 1 minus the first party's value
+// (with weights of its own): the competitive case, with large frontiers.
+func linearScenarioOpposed(parties, issues, values int, seed uint64, opposed bool) *scenario.Scenario {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	sc := &scenario.Scenario{Name: fmt.Sprintf("linear-%dp-%dx%d", parties, issues, values)}
 	for i := 0; i < issues; i++ {
@@ -29,18 +36,24 @@ func linearScenario(parties, issues, values int, seed uint64) *scenario.Scenario
 			li := scenario.LinearIssue{Weight: rng.Float64() / float64(issues), Values: map[string]float64{}}
 			for _, v := range is.Values {
 				li.Values[v] = rng.Float64()
+				if opposed && p > 0 {
+					li.Values[v] = 1 - sc.Parties[0].Preferences.Linear.Issues[is.Name].Values[v]
+				}
 			}
 			l.Issues[is.Name] = li
 		}
-		res := 0.3
-		sc.Parties = append(sc.Parties, scenario.Party{Name: fmt.Sprintf("p%d", p), Role: scenario.Participant,
-			Reservation: &res, Preferences: &scenario.Preferences{Linear: l}})
+		party := scenario.Party{Name: fmt.Sprintf("p%d", p), Role: scenario.Participant, Preferences: &scenario.Preferences{Linear: l}}
+		if !opposed {
+			res := 0.3
+			party.Reservation = &res
+		}
+		sc.Parties = append(sc.Parties, party)
 	}
 	return sc
 }
 
-func benchAnalyze(b *testing.B, parties, issues, values int) {
-	sc := linearScenario(parties, issues, values, 42)
+func benchAnalyze(b *testing.B, parties, issues, values int, opposed bool) {
+	sc := linearScenarioOpposed(parties, issues, values, 42, opposed)
 	if err := sc.Validate(); err != nil {
 		b.Fatal(err)
 	}
@@ -60,13 +73,19 @@ func benchAnalyze(b *testing.B, parties, issues, values int) {
 // BenchmarkAnalyze measures the whole analysis (evaluation, rational set,
 // frontier, all four fair points, opposition).
 func BenchmarkAnalyze(b *testing.B) {
-	for _, c := range []struct{ parties, issues, values int }{
-		{2, 4, 10}, {2, 5, 10}, {2, 6, 10}, {2, 7, 10},
-		{3, 5, 10}, {4, 5, 10}, {5, 5, 10},
-	} {
-		b.Run(fmt.Sprintf("parties=%d/outcomes=1e%d", c.parties, c.issues), func(b *testing.B) {
-			benchAnalyze(b, c.parties, c.issues, c.values)
-		})
+	for _, opposed := range []bool{false, true} {
+		for _, c := range []struct{ parties, issues, values int }{
+			{2, 4, 10}, {2, 5, 10}, {2, 6, 10}, {2, 7, 10},
+			{3, 5, 10}, {4, 5, 10}, {5, 5, 10},
+		} {
+			kind := "independent"
+			if opposed {
+				kind = "opposed"
+			}
+			b.Run(fmt.Sprintf("%s/parties=%d/outcomes=1e%d", kind, c.parties, c.issues), func(b *testing.B) {
+				benchAnalyze(b, c.parties, c.issues, c.values, opposed)
+			})
+		}
 	}
 }
 

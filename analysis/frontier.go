@@ -8,29 +8,6 @@ import (
 	"parley/space"
 )
 
-// frontier returns the Pareto frontier of the outcomes in cand: one point
-// per distinct non-dominated utility vector, with the number of outcomes
-// behind it, sorted by welfare and then lexicographically, both descending.
-// An outcome is dominated when another is at least as good for every party
-// and better for one.
-func frontier(sp *space.Space, us [][]float64, cand []int32) []Point {
-	if len(cand) == 0 {
-		return nil
-	}
-	var pts []Point
-	switch len(us) {
-	case 2:
-		pts = frontier2(us[0], us[1], cand)
-	default:
-		pts = frontierN(us, cand)
-	}
-	for i := range pts {
-		pts[i].Outcome = sp.Outcome(pts[i].Index, nil)
-	}
-	sortPoints(pts)
-	return pts
-}
-
 func sortPoints(pts []Point) {
 	slices.SortFunc(pts, func(a, b Point) int {
 		if c := cmp.Compare(b.Welfare(), a.Welfare()); c != 0 {
@@ -45,143 +22,164 @@ func sortPoints(pts []Point) {
 	})
 }
 
-// frontier2 is the two-party frontier: a linear-time bucket filter discards
-// most dominated outcomes, then the survivors are sorted by (u1, u2)
-// descending and swept, keeping each point whose u2 beats every point before
-// it.
-//
-// The filter: outcomes are bucketed by u1 with a monotone map, so an outcome
-// in a higher bucket has a strictly higher u1. An outcome whose u2 is at
-// most the largest u2 of the higher buckets is dominated and dropped.
-func frontier2(u1, u2 []float64, cand []int32) []Point {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, k := range cand {
-		lo, hi = math.Min(lo, u1[k]), math.Max(hi, u1[k])
-	}
-	nb := len(cand)/8 + 1
-	if nb > 1<<16 {
-		nb = 1 << 16
-	}
-	scale := 0.0
+// buckets is the two-party filter: outcomes are bucketed by u₁ with a
+// monotone map, so an outcome in a higher bucket has a strictly higher u₁.
+// top[b] is the largest u₂ seen in buckets ≥ b (after close). An outcome
+// whose u₂ is at most top of the next bucket is dominated.
+type buckets struct {
+	lo, scale float64
+	n         int
+	top       []float64
+}
+
+// newBuckets makes about one bucket per 8 outcomes, from 16 to 65,536.
+func newBuckets(lo, hi float64, outcomes int64) *buckets {
+	n := int(min(max(outcomes/8, 16), 1<<16))
+	b := &buckets{lo: lo, n: n, top: make([]float64, n+1)}
 	if hi > lo {
-		scale = float64(nb-1) / (hi - lo)
+		b.scale = float64(n-1) / (hi - lo)
 	}
-	bucket := func(x float64) int { return int((x - lo) * scale) }
-	top := make([]float64, nb+1) // top[b] = max u2 over buckets ≥ b
-	for b := range top {
-		top[b] = math.Inf(-1)
+	for i := range b.top {
+		b.top[i] = math.Inf(-1)
 	}
-	for _, k := range cand {
-		b := bucket(u1[k])
-		if u2[k] > top[b] {
-			top[b] = u2[k]
+	return b
+}
+
+func (b *buckets) bucket(u1 float64) int {
+	k := int((u1 - b.lo) * b.scale)
+	return min(max(k, 0), b.n-1)
+}
+
+func (b *buckets) observe(u1, u2 float64) {
+	k := b.bucket(u1)
+	if u2 > b.top[k] {
+		b.top[k] = u2
+	}
+}
+
+// close turns per-bucket maxima into suffix maxima.
+func (b *buckets) close() {
+	for k := b.n - 2; k >= 0; k-- {
+		b.top[k] = math.Max(b.top[k], b.top[k+1])
+	}
+}
+
+// survives reports whether (u1, u2) may be on the frontier.
+func (b *buckets) survives(u1, u2 float64) bool { return u2 > b.top[b.bucket(u1)+1] }
+
+type cand2 struct {
+	idx    int64
+	u1, u2 float64
+}
+
+// frontier2 is the two-party frontier. A first pass (done by the
+// accumulator) fills the buckets; a second pass over the space keeps the
+// rational outcomes that survive the bucket filter; the survivors are sorted
+// by (u₁, u₂) descending and swept, keeping each point whose u₂ beats every
+// point before it and counting equal vectors into their point.
+func frontier2(sp *space.Space, sc *scan, acc *accumulator) []Point {
+	if acc.rational == 0 {
+		return nil
+	}
+	b := acc.b2
+	b.close()
+	var surv []cand2
+	res := acc.res
+	sc.each(func(start int64, us [][]float64) {
+		u1s, u2s := us[0], us[1]
+		for k, u1 := range u1s {
+			u2 := u2s[k]
+			if u1 >= res[0] && u2 >= res[1] && b.survives(u1, u2) {
+				surv = append(surv, cand2{start + int64(k), u1, u2})
+			}
 		}
-	}
-	for b := nb - 2; b >= 0; b-- {
-		top[b] = math.Max(top[b], top[b+1])
-	}
-	surv := make([]int32, 0, 1024)
-	for _, k := range cand {
-		if u2[k] > top[bucket(u1[k])+1] {
-			surv = append(surv, k)
-		}
-	}
-	slices.SortFunc(surv, func(a, b int32) int {
-		if c := cmp.Compare(u1[b], u1[a]); c != 0 {
+	})
+	slices.SortFunc(surv, func(a, b cand2) int {
+		if c := cmp.Compare(b.u1, a.u1); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(u2[b], u2[a]); c != 0 {
+		if c := cmp.Compare(b.u2, a.u2); c != 0 {
 			return c
 		}
-		return cmp.Compare(a, b)
+		return cmp.Compare(a.idx, b.idx)
 	})
 	var pts []Point
 	best := math.Inf(-1)
-	for _, k := range surv {
-		if u2[k] > best {
-			best = u2[k]
-			pts = append(pts, Point{Index: int64(k), Utilities: []float64{u1[k], u2[k]}, Count: 1})
+	for _, c := range surv {
+		if c.u2 > best {
+			best = c.u2
+			pts = append(pts, Point{Index: c.idx, Outcome: sp.Outcome(c.idx, nil), Utilities: []float64{c.u1, c.u2}, Count: 1})
 			continue
 		}
 		last := &pts[len(pts)-1]
-		if u1[k] == last.Utilities[0] && u2[k] == last.Utilities[1] {
+		if c.u1 == last.Utilities[0] && c.u2 == last.Utilities[1] {
 			last.Count++
 		}
 	}
 	return pts
 }
 
-// frontierN is the frontier for any number of parties: sort-filter-skyline.
-// Outcomes sorted by welfare (then lexicographically), descending, can only
-// be dominated by outcomes before them; each is compared with the frontier
-// found so far.
-func frontierN(us [][]float64, cand []int32) []Point {
-	n := len(us)
-	sum := func(k int32) float64 {
+// frontierN is the frontier for any number of parties, by
+// sort-filter-skyline: rational outcomes sorted by welfare (then
+// lexicographically) descending can only be dominated by outcomes before
+// them, so each is compared with the frontier found so far. idx holds the
+// outcomes' indices and us their utilities, n per outcome.
+func frontierN(sp *space.Space, n int, idx []int64, us []float64) []Point {
+	if len(idx) == 0 {
+		return nil
+	}
+	u := func(k int32) []float64 { return us[int(k)*n : int(k)*n+n] }
+	sums := make([]float64, len(idx))
+	order := make([]int32, len(idx))
+	for k := range idx {
+		order[k] = int32(k)
 		s := 0.0
-		for i := 0; i < n; i++ {
-			s += us[i][k]
+		for _, x := range u(int32(k)) {
+			s += x
 		}
-		return s
+		sums[k] = s
 	}
-	sums := make([]float64, len(us[0]))
-	for _, k := range cand {
-		sums[k] = sum(k)
-	}
-	order := slices.Clone(cand)
 	slices.SortFunc(order, func(a, b int32) int {
 		if c := cmp.Compare(sums[b], sums[a]); c != 0 {
 			return c
 		}
+		ua, ub := u(a), u(b)
 		for i := 0; i < n; i++ {
-			if c := cmp.Compare(us[i][b], us[i][a]); c != 0 {
+			if c := cmp.Compare(ub[i], ua[i]); c != 0 {
 				return c
 			}
 		}
-		return cmp.Compare(a, b)
+		return cmp.Compare(idx[a], idx[b])
 	})
 	var pts []Point
-	var sky []int32 // representative outcome of each frontier point
+	var sky []int32
 next:
 	for _, k := range order {
-		if len(sky) > 0 {
-			last := sky[len(sky)-1]
-			same := true
-			for i := 0; i < n; i++ {
-				if us[i][k] != us[i][last] {
-					same = false
-					break
-				}
-			}
-			if same {
-				pts[len(pts)-1].Count++
-				continue
-			}
+		uk := u(k)
+		if len(sky) > 0 && slices.Equal(uk, u(sky[len(sky)-1])) {
+			pts[len(pts)-1].Count++
+			continue
 		}
 		for _, q := range sky {
-			if dominates(us, q, k) {
+			if dominates(u(q), uk) {
 				continue next
 			}
 		}
 		sky = append(sky, k)
-		u := make([]float64, n)
-		for i := range u {
-			u[i] = us[i][k]
-		}
-		pts = append(pts, Point{Index: int64(k), Utilities: u, Count: 1})
+		pts = append(pts, Point{Index: idx[k], Outcome: sp.Outcome(idx[k], nil), Utilities: slices.Clone(uk), Count: 1})
 	}
 	return pts
 }
 
-// dominates reports whether outcome a weakly dominates b with at least one
-// strict improvement.
-func dominates(us [][]float64, a, b int32) bool {
+// dominates reports whether a is at least as good as b for every party and
+// better for one.
+func dominates(a, b []float64) bool {
 	strict := false
-	for i := range us {
-		if us[i][a] < us[i][b] {
+	for i := range a {
+		if a[i] < b[i] {
 			return false
 		}
-		if us[i][a] > us[i][b] {
+		if a[i] > b[i] {
 			strict = true
 		}
 	}

@@ -40,9 +40,17 @@ func (a *Additive) Range() (lo, hi float64) {
 }
 
 func (a *Additive) fill(sp *space.Space, dst []float64) {
+	a.fillBlock(nil, dst)
+}
+
+func (a *Additive) fillBlock(prefix []int, dst []float64) {
+	base := a.Const
+	for i, v := range prefix {
+		base += a.Values[i][v]
+	}
 	n := 1
-	dst[0] = a.Const
-	for i, vs := range a.Values {
+	dst[0] = base
+	for _, vs := range a.Values[len(prefix):] {
 		c := len(vs)
 		// Expand in place from the back so each prefix sum is read before
 		// it is overwritten.
@@ -54,7 +62,6 @@ func (a *Additive) fill(sp *space.Space, dst []float64) {
 			}
 		}
 		n *= c
-		_ = i
 	}
 }
 

@@ -122,3 +122,28 @@ func Fill(f Func, sp *space.Space, dst []float64) {
 		dst[i] = f.Utility(it.Outcome())
 	}
 }
+
+// FillBlock writes the utilities of every outcome that starts with prefix
+// (the values of the first len(prefix) issues), in index order, into dst,
+// whose length must be the number of such outcomes. Additive functions fill
+// by expanding partial sums in the same order of additions as Utility, so
+// the results are identical to it.
+func FillBlock(f Func, sp *space.Space, prefix []int, dst []float64) {
+	if a, ok := f.(*Additive); ok {
+		a.fillBlock(prefix, dst)
+		return
+	}
+	o := make([]int, sp.Issues())
+	copy(o, prefix)
+	m := len(prefix)
+	for k := range dst {
+		dst[k] = f.Utility(o)
+		for i := len(o) - 1; i >= m; i-- {
+			o[i]++
+			if o[i] < sp.Card(i) {
+				break
+			}
+			o[i] = 0
+		}
+	}
+}
