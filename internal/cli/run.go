@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,6 +27,7 @@ func init() { register(newRunCmd) }
 // runFlags are the options of `parley run`.
 type runFlags struct {
 	protocol  string
+	rule      string
 	agents    []string
 	rounds    int
 	time      time.Duration
@@ -79,6 +81,7 @@ deterministic for a seed when the deadline is in rounds only.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.protocol, "protocol", "saop", "protocol: "+strings.Join(protocol.Names(), ", "))
+	fl.StringVar(&f.rule, "rule", "nash", "broker's fairness rule: nash, egalitarian, kalai-smorodinsky or welfare")
 	fl.StringSliceVar(&f.agents, "agents", nil, "negotiator per participant: NAME, NAME,NAME,… or PARTY=NAME,…")
 	fl.IntVar(&f.rounds, "rounds", 0, "deadline in rounds (default: the scenario's, else 100)")
 	fl.DurationVar(&f.time, "time", 0, "deadline in wall time, e.g. 2s (default: the scenario's)")
@@ -187,6 +190,12 @@ func runScenario(sc *scenario.Scenario, f runFlags) (*runReport, error) {
 	proto, med, err := protocol.ByName(f.protocol)
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if br, ok := med.(*protocol.Broker); ok {
+		br.Rule = protocol.Rule(strings.ToLower(f.rule))
+		if !slices.Contains(protocol.Rules(), br.Rule) {
+			return nil, usageError{parley.Errorf(parley.EINVALID, "--rule: unknown fairness rule %q", f.rule)}
+		}
 	}
 	def := map[string]string{"saop": "boulware", "amop": "boulware", "singletext": "hillclimber", "broker": "threshold"}[proto.Name()]
 	names, err := agentNames(sc, f.agents, def)
