@@ -260,4 +260,3 @@ func (a *accumulator) add(start int64, us [][]float64) {
 		}
 	}
 }
-

@@ -63,8 +63,8 @@ func TestParseJSONSameAsYAML(t *testing.T) {
 // (line:column counted by hand in the input) and a word of its message.
 func TestProblems(t *testing.T) {
 	cases := []struct {
-		name, in   string
-		want       []string // "line:col field: substring"
+		name, in string
+		want     []string // "line:col field: substring"
 	}{
 		{"unknown top field", "name: x\nissuez: []\n", []string{"2:1 issuez: unknown field"}},
 		{"unknown nested fields all reported", `name: x
