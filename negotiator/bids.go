@@ -33,16 +33,27 @@ func NewBids(sp *space.Space, f utility.Func) (*Bids, error) {
 	}
 	us := make([]float64, n)
 	utility.Fill(f, sp, us)
-	order := make([]int64, n)
-	for i := range order {
-		order[i] = int64(i)
+	type entry struct {
+		u   float64
+		idx int64
 	}
-	slices.SortStableFunc(order, func(a, b int64) int { return cmp.Compare(us[b], us[a]) })
+	es := make([]entry, n)
+	for i, u := range us {
+		es[i] = entry{u, int64(i)}
+	}
+	// Utility descending, then index ascending: a total order, so the
+	// (unstable, faster) sort is deterministic.
+	slices.SortFunc(es, func(a, b entry) int {
+		if c := cmp.Compare(b.u, a.u); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
 	k := sp.Issues()
-	b := &Bids{k: k, outs: make([]int, int(n)*k), utils: make([]float64, n), idx: order}
-	for i, j := range order {
-		sp.Outcome(j, b.outs[i*k:i*k+k])
-		b.utils[i] = us[j]
+	b := &Bids{k: k, outs: make([]int, int(n)*k), utils: us, idx: make([]int64, n)}
+	for i, e := range es {
+		sp.Outcome(e.idx, b.outs[i*k:i*k+k])
+		b.utils[i], b.idx[i] = e.u, e.idx
 	}
 	return b, nil
 }

@@ -22,6 +22,10 @@ type TimeDependent struct {
 	// K is the initial concession f(0), in [0, 1].
 	K float64
 	base
+	// cached position of the target at time cacheT (targets are computed
+	// once per round, not once per call).
+	cacheT   float64
+	cachePos int
 }
 
 // Boulware returns a time-dependent negotiator with e = 0.2 (concedes late).
@@ -37,7 +41,19 @@ func Conceder() *TimeDependent { return &TimeDependent{E: 2} }
 func Hardliner() *TimeDependent { return &TimeDependent{E: 0} }
 
 // Init implements negotiation.Negotiator.
-func (a *TimeDependent) Init(s *negotiation.Setup) error { return a.init(s, true) }
+func (a *TimeDependent) Init(s *negotiation.Setup) error {
+	a.cacheT = math.NaN()
+	return a.init(s, true)
+}
+
+// next returns the position in the ordered bids of the outcome it offers at
+// time t.
+func (a *TimeDependent) next(t float64) int {
+	if t != a.cacheT {
+		a.cacheT, a.cachePos = t, a.bids.AtLeast(a.Target(t))
+	}
+	return a.cachePos
+}
 
 // Target returns the utility aimed at at relative time t.
 func (a *TimeDependent) Target(t float64) float64 {
@@ -58,10 +74,10 @@ func (a *TimeDependent) Target(t float64) float64 {
 
 // Propose implements negotiation.Negotiator.
 func (a *TimeDependent) Propose(st *negotiation.State) ([]int, error) {
-	return a.bids.Outcome(a.bids.AtLeast(a.Target(st.T))), nil
+	return a.bids.Outcome(a.next(st.T)), nil
 }
 
 // Respond implements negotiation.Negotiator with AC_next.
 func (a *TimeDependent) Respond(st *negotiation.State, offer []int) (negotiation.Response, error) {
-	return a.acNext(offer, a.bids.Utility(a.bids.AtLeast(a.Target(st.T)))), nil
+	return a.acNext(offer, a.bids.Utility(a.next(st.T))), nil
 }
