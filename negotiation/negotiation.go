@@ -252,6 +252,11 @@ type Config struct {
 	Trace bool
 	// Analyst adds every participant's utility to each trace event.
 	Analyst bool
+	// Watch, if set, is called with every action as it happens, in its
+	// public form (no utilities): what observers may see. It runs on the
+	// session's goroutine; a panic in it is recovered and stops the
+	// watching.
+	Watch func(Event)
 }
 
 // Action is what happened in one trace event.

@@ -39,6 +39,7 @@ type Session struct {
 	accepted    []int // last text all accepted (mediated)
 	hasAccepted bool
 	votes       []Vote
+	blocking    int // issue named by the last rejecting party, or -1
 	trace       []Event
 	expl        []string
 }
@@ -346,7 +347,20 @@ func (s *Session) Respond(i int, offer []int, proposer int) (Response, bool) {
 	case Accept:
 		s.event(i, ActAccept, offer, proposer, -1, "")
 	case Reject:
-		s.event(i, ActReject, offer, proposer, -1, "")
+		s.blocking = -1
+		if proposer == MediatorParty {
+			if ob, isOb := s.negs[i].(Objector); isOb {
+				b := -1
+				if err := s.guard(i, func() error { b = ob.Objection(st, offer); return nil }); err != nil {
+					s.fail(i, fmt.Errorf("objection: %w", err))
+					return r, false
+				}
+				if b >= 0 && b < s.pub.Space.Issues() {
+					s.blocking = b
+				}
+			}
+		}
+		s.event(i, ActReject, offer, proposer, s.blocking, "")
 	case End:
 		s.event(i, ActEnd, nil, proposer, -1, "")
 		s.finish(Ended, i, nil)
@@ -418,24 +432,11 @@ func (s *Session) Vote(text []int) ([]Vote, bool) {
 		if !ok {
 			return nil, false
 		}
-		s.votes[i] = Vote{Response: r, Blocking: -1}
+		b := -1
 		if r == Reject {
-			if ob, isOb := s.negs[i].(Objector); isOb {
-				b := -1
-				err := s.guard(i, func() error { b = ob.Objection(&s.state, text); return nil })
-				if err != nil {
-					s.fail(i, fmt.Errorf("objection: %w", err))
-					return nil, false
-				}
-				if b >= s.pub.Space.Issues() {
-					b = -1
-				}
-				s.votes[i].Blocking = b
-				if s.cfg.Trace && b >= 0 {
-					s.trace[len(s.trace)-1].Blocking = b
-				}
-			}
+			b = s.blocking
 		}
+		s.votes[i] = Vote{Response: r, Blocking: b}
 	}
 	return s.votes, true
 }
@@ -476,7 +477,7 @@ func (s *Session) Accepted() []int {
 func (s *Session) Expired() bool { return s.expired }
 
 func (s *Session) event(i int, a Action, o []int, proposer, blocking int, expl string) {
-	if !s.cfg.Trace {
+	if !s.cfg.Trace && s.cfg.Watch == nil {
 		return
 	}
 	e := Event{Round: s.round, T: s.state.T, Party: i, Action: a, Proposer: proposer, Blocking: blocking, Explanation: expl, Utility: math.NaN()}
@@ -492,5 +493,22 @@ func (s *Session) event(i int, a Action, o []int, proposer, blocking int, expl s
 			}
 		}
 	}
-	s.trace = append(s.trace, e)
+	if s.cfg.Watch != nil {
+		pub := e
+		pub.Utility, pub.Utilities = math.NaN(), nil
+		s.watch(pub)
+	}
+	if s.cfg.Trace {
+		s.trace = append(s.trace, e)
+	}
+}
+
+// watch calls the watcher, dropping it if it panics.
+func (s *Session) watch(e Event) {
+	defer func() {
+		if recover() != nil {
+			s.cfg.Watch = nil
+		}
+	}()
+	s.cfg.Watch(e)
 }

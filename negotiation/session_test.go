@@ -119,3 +119,31 @@ func TestRelativeTime(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchIsPublic: a watcher sees every action, with no utilities, and
+// a panicking watcher does not disturb the session.
+func TestWatchIsPublic(t *testing.T) {
+	var seen []negotiation.Event
+	res := runTiny(t, negotiator.Hardliner(), negotiator.Conceder(), func(c *negotiation.Config) {
+		c.Analyst = true
+		c.Watch = func(e negotiation.Event) { seen = append(seen, e) }
+	})
+	if len(seen) != len(res.Trace) {
+		t.Fatalf("watcher saw %d actions, trace has %d", len(seen), len(res.Trace))
+	}
+	for i, e := range seen {
+		if e.Utility == e.Utility || e.Utilities != nil {
+			t.Errorf("action %d shows utilities to a watcher: %+v", i, e)
+		}
+		if e.Action != res.Trace[i].Action {
+			t.Errorf("action %d: %s vs %s", i, e.Action, res.Trace[i].Action)
+		}
+	}
+	calls := 0
+	res = runTiny(t, negotiator.Hardliner(), negotiator.Conceder(), func(c *negotiation.Config) {
+		c.Watch = func(negotiation.Event) { calls++; panic("watcher") }
+	})
+	if res.Status != negotiation.Agreement || calls != 1 {
+		t.Errorf("panicking watcher: %v after %d calls", res.Status, calls)
+	}
+}
