@@ -242,9 +242,12 @@ type Config struct {
 	// must be set.
 	Rounds int
 	Time   time.Duration
-	// CallLimit bounds each call to a negotiator or mediator (0: none). A
-	// call that overruns it fails the session, blaming its party. Calls are
-	// not pre-empted: the limit is checked when the call returns.
+	// CallLimit bounds each call to a negotiator or mediator, Init
+	// included (0: none). A call that overruns it fails the session, blaming
+	// its party. With a limit each call runs on its own goroutine under a
+	// watchdog, so even a call that never returns cannot stall the session;
+	// Go cannot kill it, so it is abandoned and finishes (or not) in the
+	// background, its result discarded.
 	CallLimit time.Duration
 	// Seed seeds every random source of the session.
 	Seed uint64

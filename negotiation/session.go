@@ -167,7 +167,7 @@ func (s *Session) Run() *Result {
 func (s *Session) initAll() {
 	for i, ng := range s.negs {
 		setup := &Setup{Self: i, Profile: copyProfile(s.profiles[i]), Public: s.pub, Rand: seedFor(s.cfg.Seed, i)}
-		if err := s.guard(i, func() error { return ng.Init(setup) }); err != nil {
+		if err := s.limited(func() error { return ng.Init(setup) }); err != nil {
 			s.fail(i, fmt.Errorf("init: %w", err))
 			return
 		}
@@ -177,7 +177,7 @@ func (s *Session) initAll() {
 		for _, p := range s.profiles {
 			t.Profiles = append(t.Profiles, copyProfile(p))
 		}
-		if err := s.guard(MediatorParty, func() error { return s.med.Init(t) }); err != nil {
+		if err := s.limited(func() error { return s.med.Init(t) }); err != nil {
 			s.fail(MediatorParty, fmt.Errorf("init: %w", err))
 		}
 	}
@@ -191,6 +191,35 @@ func (s *Session) guard(_ int, f func() error) (err error) {
 		}
 	}()
 	return f()
+}
+
+// CallTimeout is the error of a call that did not return within the
+// session's call limit.
+type CallTimeout struct{ Limit time.Duration }
+
+// Error implements error.
+func (e *CallTimeout) Error() string {
+	return fmt.Sprintf("call did not return within the limit of %v", e.Limit)
+}
+
+// limited runs f with panics recovered and, when the session has a call
+// limit, on its own goroutine with a watchdog: a call still running at the
+// limit is abandoned (left to finish in the background, its result
+// discarded) and reported as a CallTimeout.
+func (s *Session) limited(f func() error) error {
+	if s.cfg.CallLimit <= 0 {
+		return s.guard(0, f)
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- s.guard(0, f) }()
+	t := time.NewTimer(s.cfg.CallLimit)
+	defer t.Stop()
+	select {
+	case err := <-ch:
+		return err
+	case <-t.C:
+		return &CallTimeout{Limit: s.cfg.CallLimit}
+	}
 }
 
 // NextRound starts the next round and reports whether it may be played
@@ -305,7 +334,13 @@ func (s *Session) Propose(i int) ([]int, bool) {
 	if !ok {
 		return nil, false
 	}
-	o, err := s.callPropose(i, st)
+	var o []int
+	var err error
+	if s.cfg.CallLimit > 0 {
+		o, err = s.proposeLimited(i, st)
+	} else {
+		o, err = s.callPropose(i, st)
+	}
 	if !s.after(i, t0, err) {
 		return nil, false
 	}
@@ -320,6 +355,35 @@ func (s *Session) Propose(i int) ([]int, bool) {
 	}
 	s.event(i, ActOffer, o, -1, -1, "")
 	return o, true
+}
+
+// proposeLimited is callPropose under the call limit's watchdog. (A
+// separate function, so the fast path's variables stay on the stack.)
+func (s *Session) proposeLimited(i int, st *State) ([]int, error) {
+	var o []int
+	err := s.limited(func() error {
+		var e error
+		o, e = s.callPropose(i, st)
+		return e
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// respondLimited is callRespond under the call limit's watchdog.
+func (s *Session) respondLimited(i int, st *State, offer []int) (Response, error) {
+	var r Response
+	err := s.limited(func() error {
+		var e error
+		r, e = s.callRespond(i, st, offer)
+		return e
+	})
+	if err != nil {
+		return Reject, err
+	}
+	return r, nil
 }
 
 func (s *Session) callPropose(i int, st *State) (o []int, err error) {
@@ -339,7 +403,13 @@ func (s *Session) Respond(i int, offer []int, proposer int) (Response, bool) {
 	if !ok {
 		return Reject, false
 	}
-	r, err := s.callRespond(i, st, offer)
+	var r Response
+	var err error
+	if s.cfg.CallLimit > 0 {
+		r, err = s.respondLimited(i, st, offer)
+	} else {
+		r, err = s.callRespond(i, st, offer)
+	}
 	if !s.after(i, t0, err) {
 		return Reject, false
 	}
@@ -351,7 +421,7 @@ func (s *Session) Respond(i int, offer []int, proposer int) (Response, bool) {
 		if proposer == MediatorParty {
 			if ob, isOb := s.negs[i].(Objector); isOb {
 				b := -1
-				if err := s.guard(i, func() error { b = ob.Objection(st, offer); return nil }); err != nil {
+				if err := s.limited(func() error { b = ob.Objection(st, offer); return nil }); err != nil {
 					s.fail(i, fmt.Errorf("objection: %w", err))
 					return r, false
 				}
@@ -399,7 +469,7 @@ func (s *Session) MediatorPropose() ([]int, bool) {
 	}
 	var text []int
 	var expl string
-	err := s.guard(MediatorParty, func() error {
+	err := s.limited(func() error {
 		var err error
 		text, expl, err = s.med.Propose(st)
 		return err
@@ -449,7 +519,7 @@ func (s *Session) MediatorLearn(text []int, votes []Vote) bool {
 	}
 	st := &s.state
 	st.Self, st.Proposer = MediatorParty, -1
-	if err := s.guard(MediatorParty, func() error { return s.med.Learn(st, text, votes) }); err != nil {
+	if err := s.limited(func() error { return s.med.Learn(st, text, votes) }); err != nil {
 		s.fail(MediatorParty, fmt.Errorf("learn: %w", err))
 		return false
 	}

@@ -147,3 +147,34 @@ func TestWatchIsPublic(t *testing.T) {
 		t.Errorf("panicking watcher: %v after %d calls", res.Status, calls)
 	}
 }
+
+// blocker never returns from Respond until released.
+type blocker struct{ release chan struct{} }
+
+func (b *blocker) Init(*negotiation.Setup) error { return nil }
+func (b *blocker) Propose(*negotiation.State) ([]int, error) {
+	return []int{0}, nil
+}
+func (b *blocker) Respond(*negotiation.State, []int) (negotiation.Response, error) {
+	<-b.release
+	return negotiation.Reject, nil
+}
+
+// TestCallLimitStopsAHungNegotiator: a negotiator that never returns fails
+// the session at the call limit, blamed, instead of hanging it.
+func TestCallLimitStopsAHungNegotiator(t *testing.T) {
+	b := &blocker{release: make(chan struct{})}
+	defer close(b.release)
+	start := time.Now()
+	res := runTiny(t, &scripted{offer: []int{1}}, b, func(c *negotiation.Config) { c.CallLimit = 20 * time.Millisecond })
+	if res.Status != negotiation.Failed || res.Party != 1 {
+		t.Fatalf("got %v party %d, want failed blaming 1", res.Status, res.Party)
+	}
+	var ct *negotiation.CallTimeout
+	if !errors.As(res.Err, &ct) {
+		t.Errorf("error %v is not a CallTimeout", res.Err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("session took %v", el)
+	}
+}
