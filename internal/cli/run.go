@@ -74,9 +74,24 @@ deterministic for a seed when the deadline is in rounds only.`,
 			if f.asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else if err := writeRunReport(cmd.OutOrStdout(), rep, f); err != nil {
+				return err
 			}
-			return writeRunReport(cmd.OutOrStdout(), rep, f)
+			if rep.failure != nil {
+				// A failed session is reported above; the exit code says
+				// whether the input (e.g. a space too large for the
+				// negotiators) or a negotiator was at fault.
+				code := ExitFailure
+				switch parley.ErrorCode(rep.failure) {
+				case parley.EINVALID, parley.EUNSUPPORTED:
+					code = ExitBadInput
+				}
+				return &exitError{code: code}
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
@@ -138,6 +153,8 @@ type runReport struct {
 	Explanations []string          `json:"explanations,omitempty"`
 	Trace        []runEvent        `json:"trace,omitempty"`
 	ElapsedMS    float64           `json:"elapsed_ms"`
+
+	failure error // the error of a failed session
 }
 
 // agentNames resolves --agents to one strategy name per participant.
@@ -255,6 +272,9 @@ func runScenario(sc *scenario.Scenario, f runFlags) (*runReport, error) {
 	}
 	if res.Err != nil {
 		rep.Error = res.Err.Error()
+		if res.Status == negotiation.Failed {
+			rep.failure = res.Err
+		}
 	}
 	for i := range sc.Issues {
 		rep.Issues = append(rep.Issues, sc.Issues[i].Name)
@@ -344,7 +364,11 @@ func writeRunReport(w io.Writer, rep *runReport, f runFlags) error {
 	case "ended":
 		p("Result:    ended by %s in round %d (t = %.3f), no agreement\n", rep.EndedBy, rep.RoundsUsed, rep.T)
 	case "failed":
-		p("Result:    failed in round %d, blaming %s: %s\n", rep.RoundsUsed, rep.EndedBy, rep.Error)
+		when := fmt.Sprintf("in round %d", rep.RoundsUsed)
+		if rep.RoundsUsed == 0 {
+			when = "before the first round"
+		}
+		p("Result:    failed %s, blaming %s: %s\n", when, rep.EndedBy, rep.Error)
 	default:
 		p("Result:    %s after %d rounds, no agreement\n", rep.Status, rep.RoundsUsed)
 	}

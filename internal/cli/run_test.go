@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -64,3 +65,28 @@ func TestRunBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFailedSessionExitCode(t *testing.T) {
+	// A space of 9 million outcomes is more than the negotiators order:
+	// the session fails at Init, blaming the first party, as unsupported
+	// input.
+	dir := t.TempDir()
+	path := dir + "/big.yaml"
+	data := `name: big
+issues:
+  - {name: a, type: integer, min: 1, max: 3000}
+  - {name: b, type: integer, min: 1, max: 3000}
+parties:
+  - {name: A, role: participant, preferences: {linear: {issues: {a: {weight: 1, function: {shape: linear, at_min: 0, at_max: 1}}}}}}
+  - {name: B, role: participant, preferences: {linear: {issues: {b: {weight: 1, function: {shape: linear, at_min: 0, at_max: 1}}}}}}
+`
+	if err := writeFile(path, data); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI("run", path, "--rounds", "3")
+	if code != ExitBadInput || !strings.Contains(out, "failed before the first round, blaming A") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o644) }
