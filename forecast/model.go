@@ -1,0 +1,390 @@
+package forecast
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"parley"
+)
+
+// DefaultRounds is the number of rounds run when Options.Rounds is 0, as in
+// Scholz et al.
+const DefaultRounds = 10
+
+// ErrDegenerate is wrapped by the faithful model's errors on inputs where the
+// replication divides by zero: all actors at one position, a lone actor,
+// equal danger for every actor, or zero total capability×salience.
+var ErrDegenerate = errors.New("degenerate input")
+
+// ErrConverged is wrapped by the faithful model's error when every actor has
+// moved to one position: the replication divides by zero in the next round.
+// The rounds before it are a complete forecast; the error wraps
+// ErrDegenerate too.
+var ErrConverged = fmt.Errorf("%w: all actors hold one position", ErrDegenerate)
+
+// Options configure a run of the model.
+type Options struct {
+	// Rounds is the number of bargaining rounds (0 means DefaultRounds;
+	// negative means none: only the initial state).
+	Rounds int
+	// Mode is Faithful or Corrected ("" means Faithful).
+	Mode Mode
+}
+
+func (o Options) rounds() int {
+	switch {
+	case o.Rounds == 0:
+		return DefaultRounds
+	case o.Rounds < 0:
+		return 0
+	}
+	return o.Rounds
+}
+
+// Run forecasts one issue: round 0 is the initial state, then each round
+// recomputes the risk exponents, every actor picks its best offer and all
+// move at once. In faithful mode a degenerate input returns an error
+// wrapping ErrDegenerate together with the rounds computed before it.
+func Run(in Input, opt Options) (*Result, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	mode, err := ParseMode(string(opt.Mode))
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "%v", err)
+	}
+	var e engine
+	e.reset(&in, mode, true)
+	res := &Result{Issue: in.Issue, Mode: mode, Actors: make([]string, e.n)}
+	for i, a := range in.Actors {
+		res.Actors[i] = a.Name
+	}
+	med, mean, err := e.summary()
+	if err != nil {
+		return res, fmt.Errorf("forecast %q, round 0: %w", in.Issue, err)
+	}
+	res.Rounds = append(res.Rounds, Round{Round: 0, Positions: append([]float64(nil), e.x...), Median: med, Mean: mean})
+	for k := 1; k <= opt.rounds(); k++ {
+		if err := e.round(); err != nil {
+			return res, fmt.Errorf("forecast %q, round %d: %w", in.Issue, k, err)
+		}
+		med, mean, err := e.summary()
+		if err != nil {
+			return res, fmt.Errorf("forecast %q, round %d: %w", in.Issue, k, err)
+		}
+		res.Rounds = append(res.Rounds, Round{
+			Round: k, Positions: append([]float64(nil), e.x...), Risk: append([]float64(nil), e.r...),
+			Median: med, Mean: mean, Moves: e.moves,
+		})
+		e.moves = nil
+	}
+	return res, nil
+}
+
+// engine holds the model's state and scratch space; Monte-Carlo workers
+// reuse one engine across runs.
+type engine struct {
+	n      int
+	mode   Mode
+	record bool
+	names  []string
+	cs     []float64 // c_a·s_a
+	s      []float64
+	x      []float64
+	r      []float64
+	rng    float64 // R, fixed at the initial range
+	d      []float64 // d[a*n+b] = (|x_a−x_b|/R)^r_a
+	us, uf []float64 // utilities of success and failure, perspective i, pair (i, j)
+	usq    []float64
+	z      float64
+	dz     []float64 // danger levels
+	next   []float64
+	moves  []Move
+	// pow batch
+	pb, pe, po []float64
+	pi         []int32
+	// median scratch
+	set  pyset
+	dist []float64
+}
+
+func (e *engine) reset(in *Input, mode Mode, record bool) {
+	n := len(in.Actors)
+	e.n, e.mode, e.record = n, mode, record
+	grow := func(s []float64, k int) []float64 {
+		if cap(s) < k {
+			return make([]float64, k)
+		}
+		return s[:k]
+	}
+	e.cs, e.s, e.x, e.r = grow(e.cs, n), grow(e.s, n), grow(e.x, n), grow(e.r, n)
+	e.d, e.us, e.uf = grow(e.d, n*n), grow(e.us, n*n), grow(e.uf, n*n)
+	e.usq, e.dz, e.next = grow(e.usq, n), grow(e.dz, n), grow(e.next, n)
+	e.names = e.names[:0]
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, a := range in.Actors {
+		e.cs[i] = a.Capability * a.Salience
+		e.s[i] = a.Salience
+		e.x[i] = a.Position
+		e.r[i] = 1
+		lo, hi = math.Min(lo, a.Position), math.Max(hi, a.Position)
+		e.names = append(e.names, a.Name)
+	}
+	e.rng = hi - lo
+	e.moves = nil
+}
+
+// summary returns the weighted median and mean of the current positions.
+func (e *engine) summary() (median, mean float64, err error) {
+	var num, den float64
+	for a := 0; a < e.n; a++ {
+		num += float64(e.cs[a] * e.x[a])
+		den += e.cs[a]
+	}
+	if den == 0 {
+		if e.mode == Faithful {
+			return 0, 0, fmt.Errorf("%w: every actor has capability × salience 0, so the weighted mean divides by zero", ErrDegenerate)
+		}
+		num = 0
+		for a := 0; a < e.n; a++ {
+			num += e.x[a]
+		}
+		den = float64(e.n)
+	}
+	mean = num / den
+	if e.mode == Faithful {
+		median = e.medianFaithful()
+	} else {
+		median = e.medianCorrected()
+	}
+	return median, mean, nil
+}
+
+// prob returns P(x_i, x_j) from the distance table d and the denominator z:
+// the c·s-weighted votes of those preferring x_i over x_j, each with its own
+// exponent, over the sum of all |votes| on all actor triples.
+func (e *engine) prob(i, j int) (pij, pji float64, err error) {
+	if e.x[i] == e.x[j] {
+		return 0, 0, nil
+	}
+	n := e.n
+	var up, down float64
+	for v := 0; v < n; v++ {
+		vote := float64(e.cs[v] * (e.d[v*n+j] - e.d[v*n+i]))
+		if vote > 0 {
+			up += vote
+		} else if vote < 0 {
+			down -= vote
+		}
+	}
+	if e.z == 0 {
+		if e.mode == Faithful {
+			return 0, 0, fmt.Errorf("%w: the probability's denominator is 0 (no actor has capability × salience > 0)", ErrDegenerate)
+		}
+		return 0, 0, nil
+	}
+	return up / e.z, down / e.z, nil
+}
+
+// denominator sets z = Σ_a Σ_b Σ_d |c_a s_a (d[a][d] − d[a][b])|.
+func (e *engine) denominator() {
+	n := e.n
+	var z float64
+	for a := 0; a < n; a++ {
+		row := e.d[a*n : a*n+n]
+		cs := e.cs[a]
+		for b := 0; b < n; b++ {
+			db := row[b]
+			for d := 0; d < n; d++ {
+				z += math.Abs(float64(cs * (row[d] - db)))
+			}
+		}
+	}
+	e.z = z
+}
+
+// eu is E^k(U_ij) = s_j (p U_s + (1−p) U_f) + (1 − s_j) U_s − q U_sq, q = 1.
+func eu(sj, p, us, uf, usq float64) float64 {
+	resist := float64(sj * (float64(p*us) + float64((1-p)*uf)))
+	return (resist + float64((1-sj)*us)) - usq
+}
+
+// risk recomputes every actor's risk exponent from the current positions.
+func (e *engine) risk() error {
+	n := e.n
+	for a := range e.r {
+		e.r[a] = 1
+	}
+	if e.rng == 0 {
+		if e.mode == Faithful {
+			if n == 1 {
+				return fmt.Errorf("%w: a lone actor (danger levels are all equal, so risk acceptance divides by zero)", ErrDegenerate)
+			}
+			return fmt.Errorf("%w: all actors start at one position (the position range R is 0)", ErrDegenerate)
+		}
+		return nil
+	}
+	if e.mode == Faithful && e.agreed() {
+		return fmt.Errorf("%w (%v), so every danger level is 0 and risk acceptance divides by zero", ErrConverged, e.x[0])
+	}
+	for a := 0; a < n; a++ {
+		for b := 0; b < n; b++ {
+			e.d[a*n+b] = math.Abs(e.x[a]-e.x[b]) / e.rng
+		}
+	}
+	e.denominator()
+	for a := 0; a < n; a++ {
+		var dl float64
+		for k := 0; k < n; k++ {
+			if k == a {
+				continue
+			}
+			// E^a(U_ka): k challenges a, seen by a, all exponents 1.
+			_, p, err := e.prob(a, k)
+			if err != nil {
+				return err
+			}
+			delta := math.Abs(e.x[k] - e.x[a])
+			us := 2 - 4*(0.5-(0.5*delta)/e.rng)
+			uf := 2 - 4*(0.5+(0.5*delta)/e.rng)
+			dl += eu(e.s[a], p, us, uf, 0)
+		}
+		e.dz[a] = dl
+	}
+	dmax, dmin := e.dz[0], e.dz[0]
+	for _, v := range e.dz[1:] {
+		if v > dmax {
+			dmax = v
+		}
+		if v < dmin {
+			dmin = v
+		}
+	}
+	if dmax == dmin {
+		if e.mode == Faithful {
+			return fmt.Errorf("%w: every actor is in the same danger (%v), so risk acceptance divides by zero", ErrDegenerate, dmax)
+		}
+		return nil
+	}
+	for a := 0; a < n; a++ {
+		alpha := ((2*e.dz[a] - dmax) - dmin) / (dmax - dmin)
+		e.r[a] = (1 - alpha/3.0) / (1 + alpha/3.0)
+	}
+	return nil
+}
+
+// agreed reports whether every actor holds the same position.
+func (e *engine) agreed() bool {
+	for _, x := range e.x[1:] {
+		if x != e.x[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// tables fills d, us, uf and usq for the current exponents with one batch
+// of pow calls, then z.
+func (e *engine) tables() {
+	n := e.n
+	e.pb, e.pe, e.pi = e.pb[:0], e.pe[:0], e.pi[:0]
+	add := func(base, exp float64, slot int32) {
+		e.pb = append(e.pb, base)
+		e.pe = append(e.pe, exp)
+		e.pi = append(e.pi, slot)
+	}
+	// slots: [0, n²) d; [n², 2n²) us; [2n², 3n²) uf; [3n², 3n²+n) usq.
+	nn := int32(n * n)
+	for a := 0; a < n; a++ {
+		ra := e.r[a]
+		for b := 0; b < n; b++ {
+			k := a*n + b
+			delta := math.Abs(e.x[a] - e.x[b])
+			if delta == 0 {
+				e.d[k] = 0
+				continue
+			}
+			add(delta/e.rng, ra, int32(k))
+			add(0.5-(0.5*delta)/e.rng, ra, nn+int32(k))
+			add(0.5+(0.5*delta)/e.rng, ra, 2*nn+int32(k))
+		}
+		add(0.5, ra, 3*nn+int32(a))
+	}
+	if cap(e.po) < len(e.pb) {
+		e.po = make([]float64, len(e.pb))
+	}
+	e.po = e.po[:len(e.pb)]
+	powBatch(e.pb, e.pe, e.po)
+	for t, slot := range e.pi {
+		v := e.po[t]
+		switch {
+		case slot < nn:
+			e.d[slot] = v
+		case slot < 2*nn:
+			e.us[slot-nn] = 2 - 4*v
+		case slot < 3*nn:
+			e.uf[slot-2*nn] = 2 - 4*v
+		default:
+			e.usq[slot-3*nn] = 2 - 4*v
+		}
+	}
+	e.denominator()
+}
+
+// offer is one offer received by an actor.
+type offer struct {
+	from   int
+	kind   MoveKind
+	target float64
+	a, b   float64
+}
+
+// round runs one round: risk exponents, offers, simultaneous moves.
+func (e *engine) round() error {
+	if err := e.risk(); err != nil {
+		return err
+	}
+	n := e.n
+	copy(e.next, e.x)
+	if e.rng == 0 {
+		return nil // corrected mode: nothing can move
+	}
+	e.tables()
+	for i := 0; i < n; i++ {
+		var best offer
+		var found bool
+		var err error
+		if e.mode == Faithful {
+			best, found, err = e.bestFaithful(i)
+		} else {
+			best, found, err = e.bestCorrected(i)
+		}
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		e.next[i] = best.target
+		if e.record {
+			e.moves = append(e.moves, Move{
+				Actor: e.names[i], Toward: e.names[best.from], Kind: best.kind,
+				From: e.x[i], To: best.target, EUOwn: best.a, EUOther: best.b,
+			})
+		}
+	}
+	copy(e.x, e.next)
+	return nil
+}
+
+// expected returns A = E^i(U_ij) and B = E^i(U_ji).
+func (e *engine) expected(i, j int) (a, b float64, err error) {
+	pij, pji, err := e.prob(i, j)
+	if err != nil {
+		return 0, 0, err
+	}
+	k := i*e.n + j
+	us, uf, usq := e.us[k], e.uf[k], e.usq[i]
+	return eu(e.s[j], pij, us, uf, usq), eu(e.s[i], pji, us, uf, usq), nil
+}
