@@ -252,6 +252,7 @@ func (s *Session) clock() bool {
 		el := time.Since(s.start)
 		if el >= s.limit {
 			s.expired = true
+			s.state.T = 1
 			return false
 		}
 		if w := float64(el) / float64(s.limit); w > t {

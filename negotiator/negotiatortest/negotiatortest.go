@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"parley/negotiation"
 	"parley/protocol"
@@ -130,6 +131,32 @@ func Conformance(t *testing.T, make func() negotiation.Negotiator, opts Options)
 						if d := diff(res, res2); d != "" {
 							t.Errorf("seed %d lineup %d: same seed, different run: %s", seed, li, d)
 						}
+					}
+				}
+				// A wall-time deadline is kept too: the session ends within
+				// the deadline plus one call's slack, at t ≤ 1.
+				if fx == "bilateral" {
+					p, med, err := protocol.ByName(pname)
+					if err != nil {
+						t.Fatal(err)
+					}
+					const limit = 20 * time.Millisecond
+					negs := fill(n, -1, make, make)
+					if opts.Partner != nil {
+						negs = fill(n, 0, make, opts.Partner)
+					}
+					res, err := negotiation.Run(negotiation.Config{Scenario: sc, Protocol: p, Mediator: med, Negotiators: negs, Time: limit})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.Status == negotiation.Failed {
+						t.Errorf("wall-time deadline: session failed: %v", res.Err)
+					}
+					// Generous slack: the suite runs in parallel on busy
+					// machines; an engine ignoring the deadline would run
+					// its rounds (none set) forever.
+					if res.Elapsed > limit+time.Second || res.T > 1 {
+						t.Errorf("wall-time deadline %v: ran %v, ended at t=%v", limit, res.Elapsed, res.T)
 					}
 				}
 				// A panicking partner fails the session cleanly.
