@@ -1,8 +1,11 @@
 package cli
 
-import "parley/scenario"
+import (
+	"parley/load"
+	"parley/scenario"
+)
 
 // loadScenario reads the scenario at path for every command that takes one.
 func loadScenario(path string) (*scenario.Scenario, error) {
-	return scenario.Load(path)
+	return load.Load(path, load.Options{})
 }
