@@ -3,7 +3,9 @@ package negotiator
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
+	"sync"
 
 	"parley"
 	"parley/space"
@@ -107,4 +109,73 @@ func (b *Bids) Above(u float64) int {
 // String describes the ordering.
 func (b *Bids) String() string {
 	return fmt.Sprintf("%d bids from %g to %g", b.Len(), b.Best(), b.Worst())
+}
+
+// bidsCache shares orderings between sessions: an ordering depends only on
+// the utility function and the space, and Bids is read-only once built.
+// Functions are keyed by identity, so the cache helps when sessions reuse
+// compiled profiles (negotiation.Config.Profiles), as tournaments do. It
+// keeps the most recent orderings, at most cacheEntries of them and
+// cacheOutcomes outcomes in all.
+var bidsCache struct {
+	sync.Mutex
+	entries []cachedBids // oldest first
+	total   int
+}
+
+type cachedBids struct {
+	f     utility.Func
+	cards string
+	b     *Bids
+}
+
+const (
+	cacheEntries  = 16
+	cacheOutcomes = 1 << 21
+)
+
+// Ordered returns the ordering of sp by f, from a cache shared by all
+// sessions when f is a pointer (compiled utility functions are), built by
+// NewBids otherwise. The result is shared: never change it.
+func Ordered(sp *space.Space, f utility.Func) (*Bids, error) {
+	if f == nil || reflect.TypeOf(f).Kind() != reflect.Pointer {
+		return NewBids(sp, f)
+	}
+	cards := fmt.Sprint(sp.Cards())
+	if b := cacheGet(f, cards); b != nil {
+		return b, nil
+	}
+	b, err := NewBids(sp, f)
+	if err != nil {
+		return nil, err
+	}
+	cachePut(cachedBids{f, cards, b})
+	return b, nil
+}
+
+func cacheGet(f utility.Func, cards string) *Bids {
+	bidsCache.Lock()
+	defer bidsCache.Unlock()
+	for _, e := range bidsCache.entries {
+		if e.f == f && e.cards == cards {
+			return e.b
+		}
+	}
+	return nil
+}
+
+func cachePut(e cachedBids) {
+	if e.b.Len() > cacheOutcomes {
+		return
+	}
+	bidsCache.Lock()
+	defer bidsCache.Unlock()
+	c := &bidsCache
+	for len(c.entries) > 0 && (len(c.entries) >= cacheEntries || c.total+e.b.Len() > cacheOutcomes) {
+		c.total -= c.entries[0].b.Len()
+		c.entries[0] = cachedBids{}
+		c.entries = c.entries[1:]
+	}
+	c.entries = append(c.entries, e)
+	c.total += e.b.Len()
 }

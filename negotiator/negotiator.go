@@ -81,7 +81,7 @@ func (b *base) init(s *negotiation.Setup, ordered bool) error {
 		b.floor = math.Min(s.Profile.Reservation, hi)
 	}
 	if ordered {
-		bids, err := NewBids(s.Public.Space, s.Profile.Func)
+		bids, err := Ordered(s.Public.Space, s.Profile.Func)
 		if err != nil {
 			return fmt.Errorf("negotiator for %q: %w", s.Profile.Name, err)
 		}

@@ -204,3 +204,27 @@ func TestNewUnknown(t *testing.T) {
 		t.Error("unknown strategy accepted")
 	}
 }
+
+// TestOrderedCache: the same compiled function gets the same ordering; a
+// different one (even with equal utilities) its own.
+func TestOrderedCache(t *testing.T) {
+	s := setup(t, "bilateral", 0)
+	a, err := negotiator.Ordered(s.Public.Space, s.Profile.Func)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := negotiator.Ordered(s.Public.Space, s.Profile.Func)
+	if a != b {
+		t.Error("same function, new ordering")
+	}
+	s2 := setup(t, "bilateral", 0)
+	c, _ := negotiator.Ordered(s2.Public.Space, s2.Profile.Func)
+	if c == a {
+		t.Error("different function, shared ordering")
+	}
+	for i := 0; i < c.Len(); i++ {
+		if !slices.Equal(a.Outcome(i), c.Outcome(i)) {
+			t.Fatalf("orderings differ at %d", i)
+		}
+	}
+}

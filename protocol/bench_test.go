@@ -33,22 +33,30 @@ func benchConfig(tb testing.TB, a, b func() *negotiator.TimeDependent, res float
 
 // BenchmarkSAOP: bilateral SAOP, time-dependent vs time-dependent, 3 issues
 // × 10 values (1000 outcomes), 1000-round deadline. One op is one whole
-// session, set-up (ordering the space for both parties) included;
-// rounds/s counts the rounds actually played.
+// session, set-up included; rounds/s counts the rounds actually played.
+// Sessions reuse compiled profiles (as tournaments do), so orderings of the
+// space are shared, except in the cold case.
 func BenchmarkSAOP(b *testing.B) {
 	cases := []struct {
 		name string
 		a, c func() *negotiator.TimeDependent
 		res  float64
+		cold bool
 	}{
 		// Boulware pair: agree near the deadline.
-		{"boulware-boulware", negotiator.Boulware, negotiator.Boulware, 0},
+		{"boulware-boulware", negotiator.Boulware, negotiator.Boulware, 0, false},
 		// No zone of agreement: all 1000 rounds are played.
-		{"boulware-linear-no-zone", negotiator.Boulware, negotiator.Linear, 0.9},
+		{"boulware-linear-no-zone", negotiator.Boulware, negotiator.Linear, 0.9, false},
+		// Cold: profiles compiled afresh for every session, so each
+		// negotiator orders the space again (no shared ordering).
+		{"boulware-boulware-cold", negotiator.Boulware, negotiator.Boulware, 0, true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			cfg := benchConfig(b, c.a, c.c, c.res)
+			if c.cold {
+				cfg.Profiles = nil
+			}
 			rounds := 0
 			b.ReportAllocs()
 			for b.Loop() {
