@@ -196,14 +196,12 @@ func parseDomain(data []byte, file string) (*domain, error) {
 	if err != nil {
 		return nil, err
 	}
-	us := root
-	if root.name == "negotiation_template" {
-		us = root.child("utility_space")
-		if us == nil {
-			return nil, errAt(file, root, "no <utility_space> element")
-		}
-	} else if root.name != "utility_space" {
+	if root.name != "negotiation_template" {
 		return nil, errAt(file, root, "root element is <%s>; a GENIUS domain has <negotiation_template>", root.name)
+	}
+	us := root.child("utility_space")
+	if us == nil {
+		return nil, errAt(file, root, "no <utility_space> element")
 	}
 	obj, err := objective(file, us)
 	if err != nil {
