@@ -42,6 +42,7 @@ type Session struct {
 	blocking    int // issue named by the last rejecting party, or -1
 	trace       []Event
 	expl        []string
+	result      *Result
 }
 
 // New checks a configuration and returns a session ready to Run.
@@ -136,8 +137,12 @@ func (s *Session) T() float64 { return s.state.T }
 func (s *Session) Over() bool { return s.status != Running || s.expired }
 
 // Run initialises every party, runs the protocol and returns the result.
-// It never panics on a party's behalf: panics are recovered and blamed.
+// It never panics on a party's behalf: panics are recovered and blamed. A
+// Session runs once; Run again returns the same result.
 func (s *Session) Run() *Result {
+	if s.result != nil {
+		return s.result
+	}
 	s.start = time.Now()
 	s.initAll()
 	if s.status == Running {
@@ -161,6 +166,7 @@ func (s *Session) Run() *Result {
 	if s.status == Agreement {
 		res.Agreement = append([]int(nil), s.agreed...)
 	}
+	s.result = res
 	return res
 }
 
@@ -184,7 +190,7 @@ func (s *Session) initAll() {
 }
 
 // guard runs f, turning a panic into an error. Used outside the hot path.
-func (s *Session) guard(_ int, f func() error) (err error) {
+func (s *Session) guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r}
@@ -208,10 +214,10 @@ func (e *CallTimeout) Error() string {
 // discarded) and reported as a CallTimeout.
 func (s *Session) limited(f func() error) error {
 	if s.cfg.CallLimit <= 0 {
-		return s.guard(0, f)
+		return s.guard(f)
 	}
 	ch := make(chan error, 1)
-	go func() { ch <- s.guard(0, f) }()
+	go func() { ch <- s.guard(f) }()
 	t := time.NewTimer(s.cfg.CallLimit)
 	defer t.Stop()
 	select {
@@ -233,10 +239,11 @@ func (s *Session) NextRound() bool {
 		return false
 	}
 	s.round++
-	s.state.Round = s.round
 	if !s.clock() {
+		s.round-- // the round was not played
 		return false
 	}
+	s.state.Round = s.round
 	return true
 }
 
