@@ -24,8 +24,8 @@ type domainDoc struct {
 
 // valueUtils is the utility of one issue's values.
 type valueUtils struct {
-	discrete map[string]float64
-	number   bool
+	discrete                                     map[string]float64
+	number                                       bool
 	lowValue, lowUtility, highValue, highUtility float64
 }
 
