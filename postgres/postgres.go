@@ -1,0 +1,293 @@
+// Package postgres is the PostgreSQL store.Store of `parley serve --db
+// postgres://…`, through pgx/v5. Each batch is one transaction; the
+// primary keys refuse duplicate events, tokens and replies, so that two
+// servers racing for the same sequence number cannot both win.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley"
+	"parley/live"
+	"parley/store"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS negotiations (
+	n       BIGSERIAL,
+	id      TEXT PRIMARY KEY,
+	data    TEXT NOT NULL,
+	created BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+	hash        BYTEA PRIMARY KEY,
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	role        TEXT NOT NULL,
+	party       TEXT NOT NULL,
+	created     BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	seq         BIGINT NOT NULL,
+	time        BIGINT NOT NULL,
+	type        TEXT NOT NULL,
+	party       TEXT NOT NULL,
+	recipients  TEXT NOT NULL,
+	data        BYTEA NOT NULL,
+	prev        TEXT NOT NULL,
+	hash        TEXT NOT NULL,
+	PRIMARY KEY (negotiation, seq)
+);
+CREATE TABLE IF NOT EXISTS replies (
+	token_hash BYTEA NOT NULL,
+	key        TEXT NOT NULL,
+	status     INTEGER NOT NULL,
+	body       BYTEA NOT NULL,
+	created    BIGINT NOT NULL,
+	PRIMARY KEY (token_hash, key)
+);
+`
+
+// Store is a PostgreSQL store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string) and creates the tables when missing.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "postgres DSN: %v", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if _, err := pool.Exec(ctx, schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: create schema: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { s.pool.Close(); return nil }
+
+// pgError maps constraint violations to Parley error codes.
+func pgError(err error, what string) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return parley.Errorf(parley.ECONFLICT, "%s: already exists (%s)", what, pe.ConstraintName)
+		case "23503":
+			return parley.Errorf(parley.ENOTFOUND, "%s: unknown negotiation", what)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// Commit implements store.Store.
+func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var q pgx.Batch
+	if n := b.Negotiation; n != nil {
+		data, err := json.Marshal(n)
+		if err != nil {
+			return parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
+		}
+		q.Queue("INSERT INTO negotiations (id, data, created) VALUES ($1, $2, $3)", n.ID, string(data), n.Created.UnixNano())
+	}
+	for _, t := range b.Tokens {
+		q.Queue("INSERT INTO tokens (hash, negotiation, role, party, created) VALUES ($1, $2, $3, $4, $5)", t.Hash, t.NegotiationID, string(t.Role), t.Party, t.Created.UnixNano())
+	}
+	checked := map[string]bool{}
+	for _, e := range b.Events {
+		if !checked[e.NegotiationID] {
+			// The first event of each negotiation in the batch must follow
+			// the last stored one; later ones follow it in the batch.
+			checked[e.NegotiationID] = true
+			q.Queue("SELECT COALESCE(MAX(seq), 0), EXISTS (SELECT 1 FROM negotiations WHERE id = $1) FROM events WHERE negotiation = $1", e.NegotiationID)
+		}
+		to, _ := json.Marshal(e.To)
+		q.Queue("INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
+	}
+	if r := b.Reply; r != nil {
+		q.Queue("INSERT INTO replies (token_hash, key, status, body, created) VALUES ($1, $2, $3, $4, $5)", nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
+	}
+	br := tx.SendBatch(ctx, &q)
+	if b.Negotiation != nil {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgError(err, "negotiation "+b.Negotiation.ID)
+		}
+	}
+	for range b.Tokens {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgError(err, "token")
+		}
+	}
+	last := map[string]int64{}
+	for _, e := range b.Events {
+		l, seen := last[e.NegotiationID]
+		if !seen {
+			var exists bool
+			if err := br.QueryRow().Scan(&l, &exists); err != nil {
+				br.Close()
+				return pgError(err, "last event of "+e.NegotiationID)
+			}
+			if !exists && (b.Negotiation == nil || b.Negotiation.ID != e.NegotiationID) {
+				br.Close()
+				return parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
+			}
+		}
+		if e.Seq != l+1 {
+			br.Close()
+			return parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
+		}
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgError(err, fmt.Sprintf("event %s/%d", e.NegotiationID, e.Seq))
+		}
+		last[e.NegotiationID] = e.Seq
+	}
+	if r := b.Reply; r != nil {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgError(err, fmt.Sprintf("idempotency key %q", r.Key))
+		}
+	}
+	if err := br.Close(); err != nil {
+		return pgError(err, "batch")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return pgError(err, "commit")
+	}
+	return nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Negotiation implements store.Store.
+func (s *Store) Negotiation(ctx context.Context, id string) (*live.Negotiation, error) {
+	var data string
+	err := s.pool.QueryRow(ctx, "SELECT data FROM negotiations WHERE id = $1", id).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no negotiation %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: negotiation %s: %w", id, err)
+	}
+	var n live.Negotiation
+	if err := json.Unmarshal([]byte(data), &n); err != nil {
+		return nil, fmt.Errorf("postgres: decode negotiation %s: %w", id, err)
+	}
+	return &n, nil
+}
+
+// Negotiations implements store.Store.
+func (s *Store) Negotiations(ctx context.Context) ([]*live.Negotiation, error) {
+	rows, err := s.pool.Query(ctx, "SELECT data FROM negotiations ORDER BY n")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list negotiations: %w", err)
+	}
+	defer rows.Close()
+	var out []*live.Negotiation
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("postgres: list negotiations: %w", err)
+		}
+		var n live.Negotiation
+		if err := json.Unmarshal([]byte(data), &n); err != nil {
+			return nil, fmt.Errorf("postgres: decode negotiation: %w", err)
+		}
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, hash []byte) (*live.Token, error) {
+	t := live.Token{Hash: hash}
+	var role string
+	var created int64
+	err := s.pool.QueryRow(ctx, "SELECT negotiation, role, party, created FROM tokens WHERE hash = $1", hash).Scan(&t.NegotiationID, &role, &t.Party, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no such token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: token: %w", err)
+	}
+	t.Role, t.Created = live.Role(role), time.Unix(0, created).UTC()
+	return &t, nil
+}
+
+// Events implements store.Store.
+func (s *Store) Events(ctx context.Context, negotiation string, after int64, limit int) ([]live.Event, error) {
+	var lim any
+	if limit > 0 {
+		lim = limit
+	}
+	rows, err := s.pool.Query(ctx, "SELECT seq, time, type, party, recipients, data, prev, hash FROM events WHERE negotiation = $1 AND seq > $2 ORDER BY seq LIMIT $3", negotiation, after, lim)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: events of %s: %w", negotiation, err)
+	}
+	defer rows.Close()
+	var out []live.Event
+	for rows.Next() {
+		e := live.Event{NegotiationID: negotiation}
+		var tm int64
+		var to string
+		var data []byte
+		if err := rows.Scan(&e.Seq, &tm, &e.Type, &e.Party, &to, &data, &e.Prev, &e.Hash); err != nil {
+			return nil, fmt.Errorf("postgres: events of %s: %w", negotiation, err)
+		}
+		e.Time, e.Data = time.Unix(0, tm).UTC(), data
+		if err := json.Unmarshal([]byte(to), &e.To); err != nil {
+			return nil, fmt.Errorf("postgres: event %s/%d recipients: %w", negotiation, e.Seq, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Reply implements store.Store.
+func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error) {
+	r := live.Reply{TokenHash: tokenHash, Key: key}
+	var created int64
+	err := s.pool.QueryRow(ctx, "SELECT status, body, created FROM replies WHERE token_hash = $1 AND key = $2", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reply: %w", err)
+	}
+	r.Created = time.Unix(0, created).UTC()
+	return &r, nil
+}

@@ -1,0 +1,407 @@
+// Package sqlite is the store.Store of `parley serve` by default: one SQLite
+// file in WAL mode (modernc.org/sqlite, pure Go, no setup), synchronous=FULL
+// so that every acknowledged commit is on disk. Writes go through one writer
+// goroutine that commits concurrent batches together (group commit), each in
+// its own savepoint so that one refused batch does not refuse the others.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"parley"
+	"parley/live"
+	"parley/store"
+)
+
+// maxGroup bounds how many batches one transaction commits.
+const maxGroup = 512
+
+const schema = `
+CREATE TABLE IF NOT EXISTS negotiations (
+	id      TEXT PRIMARY KEY,
+	data    TEXT NOT NULL,
+	created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+	hash        BLOB PRIMARY KEY,
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	role        TEXT NOT NULL,
+	party       TEXT NOT NULL,
+	created     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	seq         INTEGER NOT NULL,
+	time        INTEGER NOT NULL,
+	type        TEXT NOT NULL,
+	party       TEXT NOT NULL,
+	recipients  TEXT NOT NULL,
+	data        BLOB NOT NULL,
+	prev        TEXT NOT NULL,
+	hash        TEXT NOT NULL,
+	PRIMARY KEY (negotiation, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS replies (
+	token_hash BLOB NOT NULL,
+	key        TEXT NOT NULL,
+	status     INTEGER NOT NULL,
+	body       BLOB NOT NULL,
+	created    INTEGER NOT NULL,
+	PRIMARY KEY (token_hash, key)
+) WITHOUT ROWID;
+`
+
+// Store is a SQLite store.Store.
+type Store struct {
+	w, r   *sql.DB
+	reqs   chan *request
+	done   chan struct{}
+	closed chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+type request struct {
+	b   *live.Batch
+	err chan error
+}
+
+// Open opens (creating if needed) the SQLite database at path.
+func Open(path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite %s: create schema: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
+	go s.writer()
+	return s, nil
+}
+
+// Close stops the writer and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	<-s.closed
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// Commit implements store.Store.
+func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
+	req := &request{b: b, err: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.done:
+		return parley.Errorf(parley.EINTERNAL, "sqlite store closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.err:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer commits batches in groups until Close.
+func (s *Store) writer() {
+	defer close(s.closed)
+	known := map[string]bool{}
+	for {
+		var group []*request
+		select {
+		case <-s.done:
+			return
+		case r := <-s.reqs:
+			group = append(group, r)
+		}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group, known)
+	}
+}
+
+func (s *Store) commitGroup(group []*request, known map[string]bool) {
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, r := range group {
+			r.err <- err
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	errs := make([]error, len(group))
+	var added []string
+	for i, r := range group {
+		if _, err := tx.Exec("SAVEPOINT b"); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("sqlite: savepoint: %w", err))
+			return
+		}
+		newIDs, err := apply(ctx, tx, r.b, known)
+		if err != nil {
+			errs[i] = err
+			if _, err := tx.Exec("ROLLBACK TO b"); err != nil {
+				tx.Rollback()
+				fail(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+				return
+			}
+		} else {
+			for _, id := range newIDs {
+				known[id] = true
+			}
+			added = append(added, newIDs...)
+		}
+		if _, err := tx.Exec("RELEASE b"); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, id := range added {
+			delete(known, id)
+		}
+		fail(fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	for i, r := range group {
+		r.err <- errs[i]
+	}
+}
+
+func constraint(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "constraint failed")
+}
+
+// apply writes one batch inside tx and returns the negotiations it created.
+func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool) ([]string, error) {
+	var created []string
+	exists := func(id string) (bool, error) {
+		if known[id] || (b.Negotiation != nil && b.Negotiation.ID == id) {
+			return true, nil
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM negotiations WHERE id = ?", id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("sqlite: look up negotiation %s: %w", id, err)
+		}
+		known[id] = true
+		return true, nil
+	}
+	if n := b.Negotiation; n != nil {
+		data, err := json.Marshal(n)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO negotiations (id, data, created) VALUES (?, ?, ?)", n.ID, string(data), n.Created.UnixNano())
+		if constraint(err) {
+			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s already exists", n.ID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: insert negotiation %s: %w", n.ID, err)
+		}
+		created = append(created, n.ID)
+	}
+	for _, t := range b.Tokens {
+		ok, err := exists(t.NegotiationID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, parley.Errorf(parley.ENOTFOUND, "token for unknown negotiation %s", t.NegotiationID)
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)",
+			t.Hash, t.NegotiationID, string(t.Role), t.Party, t.Created.UnixNano())
+		if constraint(err) {
+			return nil, parley.Errorf(parley.ECONFLICT, "token already exists")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: insert token: %w", err)
+		}
+	}
+	last := map[string]int64{}
+	for _, e := range b.Events {
+		l, seen := last[e.NegotiationID]
+		if !seen {
+			ok, err := exists(e.NegotiationID)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?", e.NegotiationID).Scan(&l); err != nil {
+				return nil, fmt.Errorf("sqlite: last event of %s: %w", e.NegotiationID, err)
+			}
+		}
+		if e.Seq != l+1 {
+			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
+		}
+		to, _ := json.Marshal(e.To)
+		_, err := tx.ExecContext(ctx, "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: insert event %s/%d: %w", e.NegotiationID, e.Seq, err)
+		}
+		last[e.NegotiationID] = e.Seq
+	}
+	if r := b.Reply; r != nil {
+		_, err := tx.ExecContext(ctx, "INSERT INTO replies (token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?)",
+			nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
+		if constraint(err) {
+			return nil, parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", r.Key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: insert reply: %w", err)
+		}
+	}
+	return created, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Negotiation implements store.Store.
+func (s *Store) Negotiation(ctx context.Context, id string) (*live.Negotiation, error) {
+	var data string
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM negotiations WHERE id = ?", id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no negotiation %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: negotiation %s: %w", id, err)
+	}
+	var n live.Negotiation
+	if err := json.Unmarshal([]byte(data), &n); err != nil {
+		return nil, fmt.Errorf("sqlite: decode negotiation %s: %w", id, err)
+	}
+	return &n, nil
+}
+
+// Negotiations implements store.Store.
+func (s *Store) Negotiations(ctx context.Context) ([]*live.Negotiation, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT data FROM negotiations ORDER BY rowid")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list negotiations: %w", err)
+	}
+	defer rows.Close()
+	var out []*live.Negotiation
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("sqlite: list negotiations: %w", err)
+		}
+		var n live.Negotiation
+		if err := json.Unmarshal([]byte(data), &n); err != nil {
+			return nil, fmt.Errorf("sqlite: decode negotiation: %w", err)
+		}
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, hash []byte) (*live.Token, error) {
+	t := live.Token{Hash: hash}
+	var role string
+	var created int64
+	err := s.r.QueryRowContext(ctx, "SELECT negotiation, role, party, created FROM tokens WHERE hash = ?", hash).Scan(&t.NegotiationID, &role, &t.Party, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no such token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: token: %w", err)
+	}
+	t.Role, t.Created = live.Role(role), time.Unix(0, created).UTC()
+	return &t, nil
+}
+
+// Events implements store.Store.
+func (s *Store) Events(ctx context.Context, negotiation string, after int64, limit int) ([]live.Event, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT seq, time, type, party, recipients, data, prev, hash FROM events WHERE negotiation = ? AND seq > ? ORDER BY seq LIMIT ?", negotiation, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events of %s: %w", negotiation, err)
+	}
+	defer rows.Close()
+	var out []live.Event
+	for rows.Next() {
+		e := live.Event{NegotiationID: negotiation}
+		var tm int64
+		var to string
+		var data []byte
+		if err := rows.Scan(&e.Seq, &tm, &e.Type, &e.Party, &to, &data, &e.Prev, &e.Hash); err != nil {
+			return nil, fmt.Errorf("sqlite: events of %s: %w", negotiation, err)
+		}
+		e.Time, e.Data = time.Unix(0, tm).UTC(), data
+		if err := json.Unmarshal([]byte(to), &e.To); err != nil {
+			return nil, fmt.Errorf("sqlite: event %s/%d recipients: %w", negotiation, e.Seq, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Reply implements store.Store.
+func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error) {
+	r := live.Reply{TokenHash: tokenHash, Key: key}
+	var created int64
+	err := s.r.QueryRowContext(ctx, "SELECT status, body, created FROM replies WHERE token_hash = ? AND key = ?", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: reply: %w", err)
+	}
+	r.Created = time.Unix(0, created).UTC()
+	return &r, nil
+}
