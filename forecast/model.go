@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"parley"
 )
@@ -102,8 +103,12 @@ type engine struct {
 	next   []float64
 	moves  []Move
 	// pow batch
-	pb, pe, po []float64
+	pb, pe, po, pr []float64
 	pi         []int32
+	// distinct positions: ux[i] indexes uv; pt[k*len(uv)+l] = P(uv[k], uv[l])
+	ux []int
+	uv []float64
+	pt []float64
 	// median scratch
 	set  pyset
 	dist []float64
@@ -161,30 +166,70 @@ func (e *engine) summary() (median, mean float64, err error) {
 	return median, mean, nil
 }
 
-// prob returns P(x_i, x_j) from the distance table d and the denominator z:
-// the c·s-weighted votes of those preferring x_i over x_j, each with its own
-// exponent, over the sum of all |votes| on all actor triples.
-func (e *engine) prob(i, j int) (pij, pji float64, err error) {
-	if e.x[i] == e.x[j] {
-		return 0, 0, nil
+// distinctPositions indexes the distinct current positions (in order of
+// first appearance).
+func (e *engine) distinctPositions() {
+	e.uv = e.uv[:0]
+	if cap(e.ux) < e.n {
+		e.ux = make([]int, e.n)
 	}
-	n := e.n
-	var up, down float64
-	for v := 0; v < n; v++ {
-		vote := float64(e.cs[v] * (e.d[v*n+j] - e.d[v*n+i]))
-		if vote > 0 {
-			up += vote
-		} else if vote < 0 {
-			down -= vote
+	e.ux = e.ux[:e.n]
+	for i, x := range e.x {
+		k := slices.Index(e.uv, x)
+		if k < 0 {
+			k = len(e.uv)
+			e.uv = append(e.uv, x)
+		}
+		e.ux[i] = k
+	}
+}
+
+// probabilities fills pt with P(y_k, y_l) for every ordered pair of distinct
+// positions: the c·s-weighted votes of those preferring y_k over y_l, each
+// voter with its own exponent (distance table d), over the sum z of all
+// |votes| on all actor triples. An actor's position stands for its own
+// column of d, so P(x_i, x_j) depends only on the two positions.
+func (e *engine) probabilities() error {
+	n, nu := e.n, len(e.uv)
+	if cap(e.pt) < nu*nu {
+		e.pt = make([]float64, nu*nu)
+	}
+	e.pt = e.pt[:nu*nu]
+	rep := make([]int, 0, 16)
+	for k := range e.uv {
+		rep = append(rep, slices.Index(e.ux, k))
+	}
+	for k := 0; k < nu; k++ {
+		e.pt[k*nu+k] = 0
+		for l := k + 1; l < nu; l++ {
+			i, j := rep[k], rep[l]
+			var up, down float64
+			for v := 0; v < n; v++ {
+				vote := float64(e.cs[v] * (e.d[v*n+j] - e.d[v*n+i]))
+				if vote > 0 {
+					up += vote
+				} else if vote < 0 {
+					down -= vote
+				}
+			}
+			if e.z == 0 {
+				if e.mode == Faithful {
+					return fmt.Errorf("%w: the probability's denominator is 0 (no actor has capability × salience > 0)", ErrDegenerate)
+				}
+				e.pt[k*nu+l], e.pt[l*nu+k] = 0, 0
+				continue
+			}
+			e.pt[k*nu+l], e.pt[l*nu+k] = up/e.z, down/e.z
 		}
 	}
-	if e.z == 0 {
-		if e.mode == Faithful {
-			return 0, 0, fmt.Errorf("%w: the probability's denominator is 0 (no actor has capability × salience > 0)", ErrDegenerate)
-		}
-		return 0, 0, nil
-	}
-	return up / e.z, down / e.z, nil
+	return nil
+}
+
+// prob returns P(x_i, x_j) and P(x_j, x_i) from the table.
+func (e *engine) prob(i, j int) (pij, pji float64) {
+	nu := len(e.uv)
+	k, l := e.ux[i], e.ux[j]
+	return e.pt[k*nu+l], e.pt[l*nu+k]
 }
 
 // denominator sets z = Σ_a Σ_b Σ_d |c_a s_a (d[a][d] − d[a][b])|.
@@ -234,6 +279,10 @@ func (e *engine) risk() error {
 		}
 	}
 	e.denominator()
+	e.distinctPositions()
+	if err := e.probabilities(); err != nil {
+		return err
+	}
 	for a := 0; a < n; a++ {
 		var dl float64
 		for k := 0; k < n; k++ {
@@ -241,10 +290,7 @@ func (e *engine) risk() error {
 				continue
 			}
 			// E^a(U_ka): k challenges a, seen by a, all exponents 1.
-			_, p, err := e.prob(a, k)
-			if err != nil {
-				return err
-			}
+			_, p := e.prob(a, k)
 			delta := math.Abs(e.x[k] - e.x[a])
 			us := 2 - 4*(0.5-(0.5*delta)/e.rng)
 			uf := 2 - 4*(0.5+(0.5*delta)/e.rng)
@@ -284,50 +330,73 @@ func (e *engine) agreed() bool {
 	return true
 }
 
-// tables fills d, us, uf and usq for the current exponents with one batch
-// of pow calls, then z.
+// tables fills d, us, uf and usq for the current exponents, then z. The
+// pow calls go in one batch, one per actor, distinct other position and
+// kind; actors sharing a position and an exponent share rows.
 func (e *engine) tables() {
 	n := e.n
+	e.distinctPositions()
+	nu := len(e.uv)
 	e.pb, e.pe, e.pi = e.pb[:0], e.pe[:0], e.pi[:0]
 	add := func(base, exp float64, slot int32) {
 		e.pb = append(e.pb, base)
 		e.pe = append(e.pe, exp)
 		e.pi = append(e.pi, slot)
 	}
-	// slots: [0, n²) d; [n², 2n²) us; [2n², 3n²) uf; [3n², 3n²+n) usq.
-	nn := int32(n * n)
+	// Batch slots: a*(3nu+1) + 3k + {0: d, 1: us, 2: uf}, a*(3nu+1) + 3nu: usq.
+	w := 3*nu + 1
+	if cap(e.po) < n*w {
+		e.po = make([]float64, n*w)
+	}
+	e.po = e.po[:n*w]
+	src := make([]int, n) // the actor whose rows a copies, or a itself
 	for a := 0; a < n; a++ {
+		src[a] = a
+		for b := 0; b < a; b++ {
+			if src[b] == b && e.x[b] == e.x[a] && e.r[b] == e.r[a] {
+				src[a] = b
+				break
+			}
+		}
+		if src[a] != a {
+			continue
+		}
 		ra := e.r[a]
-		for b := 0; b < n; b++ {
-			k := a*n + b
-			delta := math.Abs(e.x[a] - e.x[b])
+		for k, y := range e.uv {
+			delta := math.Abs(e.x[a] - y)
 			if delta == 0 {
-				e.d[k] = 0
 				continue
 			}
-			add(delta/e.rng, ra, int32(k))
-			add(0.5-(0.5*delta)/e.rng, ra, nn+int32(k))
-			add(0.5+(0.5*delta)/e.rng, ra, 2*nn+int32(k))
+			slot := int32(a*w + 3*k)
+			add(delta/e.rng, ra, slot)
+			add(0.5-(0.5*delta)/e.rng, ra, slot+1)
+			add(0.5+(0.5*delta)/e.rng, ra, slot+2)
 		}
-		add(0.5, ra, 3*nn+int32(a))
+		add(0.5, ra, int32(a*w+3*nu))
 	}
-	if cap(e.po) < len(e.pb) {
-		e.po = make([]float64, len(e.pb))
+	out := e.pr[:0]
+	if cap(out) < len(e.pb) {
+		out = make([]float64, len(e.pb))
 	}
-	e.po = e.po[:len(e.pb)]
-	powBatch(e.pb, e.pe, e.po)
+	out = out[:len(e.pb)]
+	e.pr = out
+	powBatch(e.pb, e.pe, out)
 	for t, slot := range e.pi {
-		v := e.po[t]
-		switch {
-		case slot < nn:
-			e.d[slot] = v
-		case slot < 2*nn:
-			e.us[slot-nn] = 2 - 4*v
-		case slot < 3*nn:
-			e.uf[slot-2*nn] = 2 - 4*v
-		default:
-			e.usq[slot-3*nn] = 2 - 4*v
+		e.po[slot] = out[t]
+	}
+	for a := 0; a < n; a++ {
+		base := src[a] * w
+		for b := 0; b < n; b++ {
+			k := e.ux[b]
+			if e.x[a] == e.uv[k] {
+				e.d[a*n+b] = 0
+				continue
+			}
+			e.d[a*n+b] = e.po[base+3*k]
+			e.us[a*n+b] = 2 - 4*e.po[base+3*k+1]
+			e.uf[a*n+b] = 2 - 4*e.po[base+3*k+2]
 		}
+		e.usq[a] = 2 - 4*e.po[base+3*nu]
 	}
 	e.denominator()
 }
@@ -351,6 +420,9 @@ func (e *engine) round() error {
 		return nil // corrected mode: nothing can move
 	}
 	e.tables()
+	if err := e.probabilities(); err != nil {
+		return err
+	}
 	for i := 0; i < n; i++ {
 		var best offer
 		var found bool
@@ -380,10 +452,7 @@ func (e *engine) round() error {
 
 // expected returns A = E^i(U_ij) and B = E^i(U_ji).
 func (e *engine) expected(i, j int) (a, b float64, err error) {
-	pij, pji, err := e.prob(i, j)
-	if err != nil {
-		return 0, 0, err
-	}
+	pij, pji := e.prob(i, j)
 	k := i*e.n + j
 	us, uf, usq := e.us[k], e.uf[k], e.usq[i]
 	return eu(e.s[j], pij, us, uf, usq), eu(e.s[i], pji, us, uf, usq), nil
