@@ -3,14 +3,17 @@
 // possible agreement), the Pareto frontier of those outcomes, and the fair
 // points on it (Nash, Kalai–Smorodinsky, egalitarian, maximum welfare).
 //
-// Analysis is exact over the finite outcome space (real issues on their
-// grid): it evaluates every outcome. docs/analysis.md gives the definitions
-// and tie rules.
+// Analysis is exact: floats only speed things up, and every comparison
+// that decides rationality, dominance, a duplicate or a tie is made in exact
+// arithmetic (see docs/analysis.md). Two methods give the same answers:
+// enumeration of every outcome (any kind of preferences), and an
+// issue-by-issue Pareto merge for linear additive preferences, whose cost
+// follows the frontier instead of the space.
 package analysis
 
 import (
 	"fmt"
-	"math"
+	"math/big"
 
 	"parley"
 	"parley/scenario"
@@ -18,35 +21,53 @@ import (
 	"parley/utility"
 )
 
-// DefaultMaxCells bounds the work of one analysis: outcomes × participants.
-// Analysis streams over the space, so memory does not grow with it; the
-// bound keeps the time of one analysis to seconds.
+// DefaultMaxCells bounds the work of one enumeration: outcomes ×
+// participants. Enumeration streams over the space, so memory does not grow
+// with it; the bound keeps its time to seconds.
 const DefaultMaxCells = 200_000_000
+
+// Method is how the frontier is found.
+type Method string
+
+// Methods.
+const (
+	Auto      Method = ""          // merge when every participant is additive and the space is large, else enumerate
+	Enumerate Method = "enumerate" // evaluate every outcome
+	Merge     Method = "merge"     // issue-by-issue Pareto merge (additive preferences only)
+)
+
+// autoMergeAbove is the space size above which Auto merges.
+const autoMergeAbove = 100_000
 
 // Options tune an analysis.
 type Options struct {
 	// IgnoreReservation treats every participant as having no reservation
 	// value: every outcome is rational.
 	IgnoreReservation bool
-	// MaxCells refuses spaces with more than MaxCells outcomes ×
+	// MaxCells refuses enumerations of more than MaxCells outcomes ×
 	// participants; 0 means DefaultMaxCells.
 	MaxCells int64
+	// Method forces a method; Auto chooses.
+	Method Method
 }
 
 // Point is one point of utility space and the outcomes behind it.
 type Point struct {
-	// Outcome is the outcome with the smallest index among those with
-	// these utilities (value indices per issue).
+	// Outcome is the lexicographically smallest outcome (equivalently, the
+	// one with the smallest index) among those with these utilities.
 	Outcome []int
 	// Index is Outcome's index in the space.
-	Index int64
-	// Utilities are the participants' utilities, in participant order.
+	Index *big.Int
+	// Utilities are the participants' utilities, in participant order,
+	// rounded to the nearest float64.
 	Utilities []float64
+	// Exact are the same utilities, exactly.
+	Exact []*big.Rat
 	// Count is the number of rational outcomes with exactly these utilities.
-	Count int64
+	Count *big.Int
 }
 
-// Welfare returns the sum of the point's utilities.
+// Welfare returns the sum of the point's utilities (in float64).
 func (p *Point) Welfare() float64 {
 	s := 0.0
 	for _, u := range p.Utilities {
@@ -55,22 +76,37 @@ func (p *Point) Welfare() float64 {
 	return s
 }
 
+// ExactWelfare returns the exact sum of the point's utilities.
+func (p *Point) ExactWelfare() *big.Rat {
+	s := new(big.Rat)
+	for _, u := range p.Exact {
+		s.Add(s, u)
+	}
+	return s
+}
+
 // Result is the analysis of one scenario.
 type Result struct {
 	Scenario string
+	// Method is the method used: "enumerate" or "merge".
+	Method Method
 	// Parties are the participants' names, in file order; every utility
 	// vector follows this order.
 	Parties []string
-	// Outcomes is the size of the space; Rational the number of outcomes
-	// every participant weakly prefers to its reservation value.
-	Outcomes int64
+	// Outcomes is the exact size of the space.
+	Outcomes *big.Int
+	// Rational is the number of outcomes every participant weakly prefers
+	// to its reservation value; −1 when the method does not count them
+	// (merge).
 	Rational int64
 	// Reservation holds each participant's reservation value, or nil for
 	// none (or when ignored).
 	Reservation []*float64
 	// Min and Max are each participant's exact utility range over the whole
-	// space; Disagreement is max(reservation, min).
-	Min, Max, Disagreement []float64
+	// space; Disagreement is max(reservation, min). Rounded to float64;
+	// the Exact fields hold them exactly.
+	Min, Max, Disagreement                []float64
+	ExactMin, ExactMax, ExactDisagreement []*big.Rat
 	// Pareto is the frontier of the rational outcomes, one point per
 	// distinct utility vector, sorted by welfare (highest first), ties by
 	// utilities in lexicographic order (highest first).
@@ -109,154 +145,87 @@ func AnalyzeProfiles(sp *space.Space, profiles []*utility.Profile, opts Options)
 	if n == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "no participants to analyse")
 	}
-	size, ok := sp.Len()
-	limit := opts.MaxCells
-	if limit <= 0 {
-		limit = DefaultMaxCells
-	}
-	if !ok || size > limit/int64(n) || size > math.MaxInt32 {
-		return nil, parley.Errorf(parley.EUNSUPPORTED,
-			"the space has %s outcomes; exact analysis by enumeration handles at most %d outcomes for %d participants",
-			sp.BigLen().String(), limit/int64(n), n)
+	parties := make([]*party, n)
+	for i, p := range profiles {
+		pt, err := newParty(p, opts.IgnoreReservation)
+		if err != nil {
+			return nil, err
+		}
+		parties[i] = pt
 	}
 	r := &Result{
-		Outcomes:     size,
-		Parties:      make([]string, n),
-		Reservation:  make([]*float64, n),
-		Min:          make([]float64, n),
-		Max:          make([]float64, n),
-		Disagreement: make([]float64, n),
+		Outcomes:          sp.BigLen(),
+		Parties:           make([]string, n),
+		Reservation:       make([]*float64, n),
+		Min:               make([]float64, n),
+		Max:               make([]float64, n),
+		Disagreement:      make([]float64, n),
+		ExactMin:          make([]*big.Rat, n),
+		ExactMax:          make([]*big.Rat, n),
+		ExactDisagreement: make([]*big.Rat, n),
 	}
-	res := make([]float64, n)
-	for i, p := range profiles {
-		r.Parties[i] = p.Name
-		r.Min[i], r.Max[i] = p.Func.Range()
-		res[i] = math.Inf(-1)
-		if p.HasReservation && !opts.IgnoreReservation {
-			v := p.Reservation
+	for i, p := range parties {
+		r.Parties[i] = p.prof.Name
+		r.ExactMin[i], r.ExactMax[i], r.ExactDisagreement[i] = p.min, p.max, p.d
+		r.Min[i], _ = p.min.Float64()
+		r.Max[i], _ = p.max.Float64()
+		r.Disagreement[i], _ = p.d.Float64()
+		if p.hasRes {
+			v := p.prof.Reservation
 			r.Reservation[i] = &v
-			res[i] = v
 		}
-		r.Disagreement[i] = math.Max(res[i], r.Min[i])
 	}
-	sc := newScan(sp, profiles)
-	acc := newAccumulator(r.Min, r.Max, res, size)
-	sc.each(acc.add)
-	r.Opposition = math.Sqrt(acc.opp) / math.Sqrt(float64(n))
-	r.Rational = acc.rational
-	if n == 2 {
-		r.Pareto = frontier2(sp, sc, acc)
-	} else {
-		r.Pareto = frontierN(sp, n, acc.candIdx, acc.candU)
+	method := opts.Method
+	additive := allAdditive(parties)
+	if method == Auto {
+		method = Enumerate
+		if additive && (sp.BigLen().Cmp(big.NewInt(autoMergeAbove)) > 0) {
+			method = Merge
+		}
 	}
+	var err error
+	switch method {
+	case Enumerate:
+		err = enumerate(r, sp, parties, opts)
+	case Merge:
+		if !additive {
+			return nil, parley.Errorf(parley.EUNSUPPORTED, "the merge method needs linear additive (linear or spatial) preferences for every participant")
+		}
+		err = merge(r, sp, parties)
+	default:
+		return nil, parley.Errorf(parley.EINVALID, "unknown method %q: want enumerate or merge", method)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Method = method
 	sortPoints(r.Pareto)
 	r.fairPoints()
 	return r, nil
 }
 
-// scan walks a space block by block: a block is every outcome sharing the
-// values of the first m issues, small enough to stay in cache. Utilities are
-// computed per block, so memory does not grow with the space.
-type scan struct {
-	sp       *space.Space
-	profiles []*utility.Profile
-	m        int   // issues fixed per block
-	blocks   int64 // number of blocks
-	size     int   // outcomes per block
+func allAdditive(parties []*party) bool {
+	for _, p := range parties {
+		if !p.form.Additive() {
+			return false
+		}
+	}
+	return true
 }
 
-// blockTarget is the largest block the scan builds (when issues allow);
-// a variable so tests can force many small blocks.
-var blockTarget = 1 << 14
-
-func newScan(sp *space.Space, profiles []*utility.Profile) *scan {
-	s := &scan{sp: sp, profiles: profiles, m: sp.Issues(), blocks: 1, size: 1}
-	for s.m > 0 && (s.size*sp.Card(s.m-1) <= blockTarget || s.size == 1) {
-		s.m--
-		s.size *= sp.Card(s.m)
+// points turns candidates of v (the frontier's representatives) into
+// points, with their counts.
+func points(sp *space.Space, v *vectors, reps []int, counts []*big.Int) []Point {
+	pts := make([]Point, len(reps))
+	for j, a := range reps {
+		idx := big.NewInt(v.idx[a])
+		p := Point{Index: idx, Outcome: sp.Outcome(v.idx[a], nil), Count: counts[j],
+			Utilities: make([]float64, v.n), Exact: make([]*big.Rat, v.n)}
+		for i := 0; i < v.n; i++ {
+			p.Exact[i] = v.rat(a, i)
+			p.Utilities[i], _ = p.Exact[i].Float64()
+		}
+		pts[j] = p
 	}
-	for i := 0; i < s.m; i++ {
-		s.blocks *= int64(sp.Card(i))
-	}
-	return s
-}
-
-// each calls fn for every block with the index of its first outcome and the
-// utilities of its outcomes per party (reused between calls).
-func (s *scan) each(fn func(start int64, us [][]float64)) {
-	us := make([][]float64, len(s.profiles))
-	for i := range us {
-		us[i] = make([]float64, s.size)
-	}
-	prefix := make([]int, s.m)
-	for b := int64(0); b < s.blocks; b++ {
-		for i, p := range s.profiles {
-			utility.FillBlock(p.Func, s.sp, prefix, us[i])
-		}
-		fn(b*int64(s.size), us)
-		for i := s.m - 1; i >= 0; i-- {
-			prefix[i]++
-			if prefix[i] < s.sp.Card(i) {
-				break
-			}
-			prefix[i] = 0
-		}
-	}
-}
-
-// accumulator gathers, in one pass over the space, the opposition, the
-// number of rational outcomes and what each frontier algorithm needs: for
-// two parties the largest u₂ per u₁ bucket, for other counts the rational
-// outcomes themselves.
-type accumulator struct {
-	lo, hi, res []float64
-	n           int
-	opp         float64 // smallest squared normalised distance to the ideal point
-	rational    int64
-	// two parties
-	b2 *buckets
-	// other counts: rational outcomes and their utilities, n per outcome
-	candIdx []int64
-	candU   []float64
-}
-
-func newAccumulator(lo, hi, res []float64, outcomes int64) *accumulator {
-	a := &accumulator{lo: lo, hi: hi, res: res, n: len(lo), opp: math.Inf(1)}
-	if a.n == 2 {
-		a.b2 = newBuckets(lo[0], hi[0], outcomes)
-	}
-	return a
-}
-
-func (a *accumulator) add(start int64, us [][]float64) {
-	n := a.n
-	for k := range us[0] {
-		d := 0.0
-		ok := true
-		for i := 0; i < n; i++ {
-			u := us[i][k]
-			if a.hi[i] > a.lo[i] {
-				g := (a.hi[i] - u) / (a.hi[i] - a.lo[i])
-				d += g * g
-			}
-			if u < a.res[i] {
-				ok = false
-			}
-		}
-		if d < a.opp {
-			a.opp = d
-		}
-		if !ok {
-			continue
-		}
-		a.rational++
-		if n == 2 {
-			a.b2.observe(us[0][k], us[1][k])
-			continue
-		}
-		a.candIdx = append(a.candIdx, start+int64(k))
-		for i := 0; i < n; i++ {
-			a.candU = append(a.candU, us[i][k])
-		}
-	}
+	return pts
 }

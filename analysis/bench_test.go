@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -67,7 +68,7 @@ func benchAnalyze(b *testing.B, parties, issues, values int, opposed bool) {
 		}
 	}
 	b.ReportMetric(float64(len(r.Pareto)), "frontier")
-	b.ReportMetric(float64(r.Outcomes), "outcomes")
+	b.ReportMetric(float64(r.Outcomes.Int64()), "outcomes")
 }
 
 // BenchmarkAnalyze measures the whole analysis (evaluation, rational set,
@@ -106,6 +107,90 @@ func BenchmarkFill(b *testing.B) {
 			for b.Loop() {
 				utility.Fill(prof.Func, sp, dst)
 			}
+		})
+	}
+}
+
+// decimalScenario is a linear additive scenario with the short decimals of
+// real files: weights with 3 decimals, value utilities with 2, a
+// reservation of 0.3.
+func decimalScenario(parties, issues, values int, seed uint64) *scenario.Scenario {
+	return decimalScenarioOpposed(parties, issues, values, seed, false)
+}
+
+// decimalScenarioOpposed is decimalScenario where, if opposed, every party
+// after the first values each option at 1 minus the first party's value,
+// and no party has a reservation value: large frontiers.
+func decimalScenarioOpposed(parties, issues, values int, seed uint64, opposed bool) *scenario.Scenario {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	sc := linearScenario(parties, issues, values, seed)
+	for p := range sc.Parties {
+		if opposed {
+			sc.Parties[p].Reservation = nil
+		}
+		for _, is := range sc.Issues {
+			li := sc.Parties[p].Preferences.Linear.Issues[is.Name]
+			li.Weight = float64(rng.IntN(1000)+1) / 1000 / float64(issues) * 2
+			li.Weight = math.Round(li.Weight*1000) / 1000
+			for _, v := range is.Values {
+				li.Values[v] = float64(rng.IntN(101)) / 100
+				if opposed && p > 0 {
+					li.Values[v] = math.Round((1-sc.Parties[0].Preferences.Linear.Issues[is.Name].Values[v])*100) / 100
+				}
+			}
+			sc.Parties[p].Preferences.Linear.Issues[is.Name] = li
+		}
+	}
+	return sc
+}
+
+func participants(sc *scenario.Scenario) ([]*party, error) {
+	profiles, err := utility.Participants(sc)
+	if err != nil {
+		return nil, err
+	}
+	var out []*party
+	for _, p := range profiles {
+		pt, err := newParty(p, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pt)
+	}
+	return out, nil
+}
+
+func spaceOf(t testing.TB, sc *scenario.Scenario) *space.Space {
+	sp, err := space.Of(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+// BenchmarkMerge measures the issue-by-issue merge on spaces far beyond
+// enumeration.
+func BenchmarkMerge(b *testing.B) {
+	for _, c := range []struct {
+		parties, issues, values int
+		opposed                 bool
+	}{
+		{2, 8, 5, false}, {2, 12, 10, false}, {2, 20, 10, false}, {3, 8, 5, false},
+		{2, 8, 5, true}, {2, 12, 10, true}, {2, 20, 10, true}, {3, 8, 5, true},
+	} {
+		kind := map[bool]string{false: "independent", true: "opposed"}[c.opposed]
+		b.Run(fmt.Sprintf("%s/parties=%d/issues=%dx%d", kind, c.parties, c.issues, c.values), func(b *testing.B) {
+			sc := decimalScenarioOpposed(c.parties, c.issues, c.values, 3, c.opposed)
+			b.ReportAllocs()
+			var r *Result
+			for b.Loop() {
+				var err error
+				r, err = Analyze(sc, Options{Method: Merge})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(r.Pareto)), "frontier")
 		})
 	}
 }

@@ -3,41 +3,81 @@ package analysis
 import (
 	"cmp"
 	"math"
+	"math/big"
 	"slices"
 
 	"parley/space"
 )
 
+// sortPoints orders frontier points by exact welfare, then by exact
+// utilities in lexicographic order (both highest first), then by index.
+// Float welfare decides when it differs by more than its rounding error
+// could explain, so the order is the exact one.
 func sortPoints(pts []Point) {
+	if len(pts) < 2 {
+		return
+	}
+	mag := 0.0
+	for i := range pts {
+		s := 0.0
+		for _, u := range pts[i].Utilities {
+			s += math.Abs(u)
+		}
+		mag = math.Max(mag, s)
+	}
+	tol := screenTol * (1 + mag)
+	exactW := make(map[*big.Int]*big.Rat)
+	welfare := func(p *Point) *big.Rat {
+		w, ok := exactW[p.Index]
+		if !ok {
+			w = p.ExactWelfare()
+			exactW[p.Index] = w
+		}
+		return w
+	}
 	slices.SortFunc(pts, func(a, b Point) int {
-		if c := cmp.Compare(b.Welfare(), a.Welfare()); c != 0 {
+		wa, wb := a.Welfare(), b.Welfare()
+		if wa > wb+tol {
+			return -1
+		}
+		if wb > wa+tol {
+			return 1
+		}
+		if c := welfare(&b).Cmp(welfare(&a)); c != 0 {
 			return c
 		}
-		for i := range a.Utilities {
-			if c := cmp.Compare(b.Utilities[i], a.Utilities[i]); c != 0 {
+		for i := range a.Exact {
+			if c := b.Exact[i].Cmp(a.Exact[i]); c != 0 {
 				return c
 			}
 		}
-		return cmp.Compare(a.Index, b.Index)
+		return a.Index.Cmp(b.Index)
 	})
 }
 
-// buckets is the two-party filter: outcomes are bucketed by u₁ with a
-// monotone map, so an outcome in a higher bucket has a strictly higher u₁.
-// top[b] is the largest u₂ seen in buckets ≥ b (after close). An outcome
-// whose u₂ is at most top of the next bucket is dominated.
+// buckets is the two-party filter. Outcomes are bucketed by their float u₁
+// with a monotone map; top[b] is the largest float u₂ among rational
+// outcomes in buckets ≥ b (after close). Floats are within delta of the exact
+// utilities, so the filter only drops an outcome p when some rational q is
+// two buckets higher (so, buckets being wider than 4·delta₁, exactly better
+// for party 1) and its float u₂ beats p's by more than 2·delta₂ (so exactly
+// better for party 2): p is then strictly dominated.
 type buckets struct {
 	lo, scale float64
 	n         int
 	top       []float64
+	enabled   bool
 }
 
-// newBuckets makes about one bucket per 8 outcomes, from 16 to 65,536.
-func newBuckets(lo, hi float64, outcomes int64) *buckets {
+// newBuckets makes about one bucket per 8 outcomes, from 16 to 65,536,
+// over [lo, hi]; delta bounds the float error of u₁.
+func newBuckets(lo, hi float64, outcomes int64, delta float64) *buckets {
 	n := int(min(max(outcomes/8, 16), 1<<16))
-	b := &buckets{lo: lo, n: n, top: make([]float64, n+1)}
-	if hi > lo {
+	b := &buckets{lo: lo, n: n, top: make([]float64, n+2)}
+	width := (hi - lo) / float64(n-1)
+	if hi > lo && width > 4*delta+1e-12*(math.Abs(hi)+math.Abs(lo)) {
 		b.scale = float64(n-1) / (hi - lo)
+		b.enabled = true
 	}
 	for i := range b.top {
 		b.top[i] = math.Inf(-1)
@@ -59,129 +99,98 @@ func (b *buckets) observe(u1, u2 float64) {
 
 // close turns per-bucket maxima into suffix maxima.
 func (b *buckets) close() {
-	for k := b.n - 2; k >= 0; k-- {
+	for k := b.n - 1; k >= 0; k-- {
 		b.top[k] = math.Max(b.top[k], b.top[k+1])
 	}
 }
 
 // survives reports whether (u1, u2) may be on the frontier.
-func (b *buckets) survives(u1, u2 float64) bool { return u2 > b.top[b.bucket(u1)+1] }
-
-type cand2 struct {
-	idx    int64
-	u1, u2 float64
+func (b *buckets) survives(u1, u2, delta2 float64) bool {
+	if !b.enabled {
+		return true
+	}
+	return !(u2+2*delta2*(1+1e-9) < b.top[b.bucket(u1)+2])
 }
 
-// frontier2 is the two-party frontier. A first pass (done by the
-// accumulator) fills the buckets; a second pass over the space keeps the
-// rational outcomes that survive the bucket filter; the survivors are sorted
-// by (u₁, u₂) descending and swept, keeping each point whose u₂ beats every
-// point before it and counting equal vectors into their point.
+// frontier2 is the two-party frontier. The accumulator's pass filled the
+// buckets; a second pass keeps the rational outcomes that survive the
+// filter, with their exact utilities; the survivors are sorted by exact
+// (u₁, u₂) descending and swept, keeping each whose u₂ beats every one
+// before it and counting equal vectors into their point.
 func frontier2(sp *space.Space, sc *scan, acc *accumulator) []Point {
 	if acc.rational == 0 {
 		return nil
 	}
 	b := acc.b2
 	b.close()
-	var surv []cand2
-	res := acc.res
+	v := newVectors(acc.parties)
+	delta2 := acc.parties[1].delta
 	sc.each(func(start int64, us [][]float64) {
 		u1s, u2s := us[0], us[1]
 		for k, u1 := range u1s {
-			u2 := u2s[k]
-			if u1 >= res[0] && u2 >= res[1] && b.survives(u1, u2) {
-				surv = append(surv, cand2{start + int64(k), u1, u2})
+			if !b.survives(u1, u2s[k], delta2) || !acc.isRational(start+int64(k), us, k) {
+				continue
 			}
+			acc.o = sp.Outcome(start+int64(k), acc.o)
+			v.add(start+int64(k), acc.o)
 		}
 	})
-	slices.SortFunc(surv, func(a, b cand2) int {
-		if c := cmp.Compare(b.u1, a.u1); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.u2, a.u2); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.idx, b.idx)
-	})
-	var pts []Point
-	best := math.Inf(-1)
-	for _, c := range surv {
-		if c.u2 > best {
-			best = c.u2
-			pts = append(pts, Point{Index: c.idx, Outcome: sp.Outcome(c.idx, nil), Utilities: []float64{c.u1, c.u2}, Count: 1})
+	order := make([]int, v.len())
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, v.lexDesc)
+	var reps []int
+	var counts []*big.Int
+	for _, a := range order {
+		if len(reps) == 0 || v.cmp(a, reps[len(reps)-1], 1) > 0 {
+			reps = append(reps, a)
+			counts = append(counts, big.NewInt(1))
 			continue
 		}
-		last := &pts[len(pts)-1]
-		if c.u1 == last.Utilities[0] && c.u2 == last.Utilities[1] {
-			last.Count++
+		if v.equal(a, reps[len(reps)-1]) {
+			counts[len(counts)-1].Add(counts[len(counts)-1], big.NewInt(1))
 		}
 	}
-	return pts
+	return points(sp, v, reps, counts)
 }
 
 // frontierN is the frontier for any number of parties, by
-// sort-filter-skyline: rational outcomes sorted by welfare (then
-// lexicographically) descending can only be dominated by outcomes before
-// them, so each is compared with the frontier found so far. idx holds the
-// outcomes' indices and us their utilities, n per outcome.
-func frontierN(sp *space.Space, n int, idx []int64, us []float64) []Point {
-	if len(idx) == 0 {
+// sort-filter-skyline: candidates sorted by a score that never decreases
+// when a utility increases (then lexicographically, descending) can only
+// be dominated by candidates before them, so each is compared exactly with
+// the frontier found so far.
+func frontierN(sp *space.Space, v *vectors) []Point {
+	if v.len() == 0 {
 		return nil
 	}
-	u := func(k int32) []float64 { return us[int(k)*n : int(k)*n+n] }
-	sums := make([]float64, len(idx))
-	order := make([]int32, len(idx))
-	for k := range idx {
-		order[k] = int32(k)
-		s := 0.0
-		for _, x := range u(int32(k)) {
-			s += x
-		}
-		sums[k] = s
+	scores := make([]float64, v.len())
+	order := make([]int, v.len())
+	for a := range order {
+		order[a] = a
+		scores[a] = v.score(a)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(sums[b], sums[a]); c != 0 {
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(scores[b], scores[a]); c != 0 {
 			return c
 		}
-		ua, ub := u(a), u(b)
-		for i := 0; i < n; i++ {
-			if c := cmp.Compare(ub[i], ua[i]); c != 0 {
-				return c
-			}
-		}
-		return cmp.Compare(idx[a], idx[b])
+		return v.lexDesc(a, b)
 	})
-	var pts []Point
-	var sky []int32
+	var reps []int
+	var counts []*big.Int
 next:
-	for _, k := range order {
-		uk := u(k)
-		if len(sky) > 0 && slices.Equal(uk, u(sky[len(sky)-1])) {
-			pts[len(pts)-1].Count++
+	for _, a := range order {
+		if len(reps) > 0 && v.equal(a, reps[len(reps)-1]) {
+			counts[len(counts)-1].Add(counts[len(counts)-1], big.NewInt(1))
 			continue
 		}
-		for _, q := range sky {
-			if dominates(u(q), uk) {
+		for _, q := range reps {
+			if v.dominates(q, a) {
 				continue next
 			}
 		}
-		sky = append(sky, k)
-		pts = append(pts, Point{Index: idx[k], Outcome: sp.Outcome(idx[k], nil), Utilities: slices.Clone(uk), Count: 1})
+		reps = append(reps, a)
+		counts = append(counts, big.NewInt(1))
 	}
-	return pts
-}
-
-// dominates reports whether a is at least as good as b for every party and
-// better for one.
-func dominates(a, b []float64) bool {
-	strict := false
-	for i := range a {
-		if a[i] < b[i] {
-			return false
-		}
-		if a[i] > b[i] {
-			strict = true
-		}
-	}
-	return strict
+	return points(sp, v, reps, counts)
 }

@@ -21,6 +21,12 @@ func ptr(x float64) *float64 { return &x }
 // randomScenario draws a small valid scenario with nParties participants of
 // mixed preference kinds.
 func randomScenario(t *rapid.T, nParties int) *scenario.Scenario {
+	return randomScenarioKinds(t, nParties, 3)
+}
+
+// randomScenarioKinds draws preference kinds 0…maxKind: 0 linear, 1
+// spatial, 2 table, 3 constraints.
+func randomScenarioKinds(t *rapid.T, nParties, maxKind int) *scenario.Scenario {
 	nIssues := rapid.IntRange(1, 4).Draw(t, "issues")
 	sc := &scenario.Scenario{Name: "random"}
 	for i := 0; i < nIssues; i++ {
@@ -45,7 +51,7 @@ func randomScenario(t *rapid.T, nParties int) *scenario.Scenario {
 		if rapid.Bool().Draw(t, "hasReservation") {
 			party.Reservation = ptr(tenth(t, "reservation") * 0.8)
 		}
-		switch rapid.IntRange(0, 3).Draw(t, "kind") {
+		switch rapid.IntRange(0, maxKind).Draw(t, "kind") {
 		case 0:
 			l := &scenario.Linear{Issues: map[string]scenario.LinearIssue{}}
 			for i := range sc.Issues {

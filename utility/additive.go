@@ -2,6 +2,7 @@ package utility
 
 import (
 	"math"
+	"math/big"
 
 	"parley/scenario"
 	"parley/space"
@@ -13,6 +14,33 @@ import (
 type Additive struct {
 	Const  float64
 	Values [][]float64
+
+	// exactTerms, when set, gives the exact constant and terms (from the
+	// scenario's decimals); otherwise the float values are taken as exact
+	// decimals.
+	exactTerms func() (*big.Rat, [][]*big.Rat)
+	exact      exactOnce
+}
+
+// ExactForm implements Exact.
+func (a *Additive) ExactForm() *ExactForm {
+	return a.exact.get(func() *ExactForm {
+		var c *big.Rat
+		var terms [][]*big.Rat
+		if a.exactTerms != nil {
+			c, terms = a.exactTerms()
+		} else {
+			c = DecimalRat(a.Const)
+			terms = make([][]*big.Rat, len(a.Values))
+			for i, vs := range a.Values {
+				terms[i] = make([]*big.Rat, len(vs))
+				for k, v := range vs {
+					terms[i][k] = DecimalRat(v)
+				}
+			}
+		}
+		return newAdditiveForm(c, terms, a.Const, a.Values)
+	})
 }
 
 // Utility implements Func.
@@ -85,6 +113,26 @@ func compileLinear(sc *scenario.Scenario, l *scenario.Linear) (*Additive, error)
 			vs[k] = li.Weight * v
 		}
 	}
+	a.exactTerms = func() (*big.Rat, [][]*big.Rat) {
+		terms := make([][]*big.Rat, len(sc.Issues))
+		for i := range sc.Issues {
+			is := &sc.Issues[i]
+			terms[i] = make([]*big.Rat, is.Cardinality())
+			li, ok := l.Issues[is.Name]
+			w := DecimalRat(li.Weight)
+			for k := range terms[i] {
+				switch {
+				case !ok:
+					terms[i][k] = new(big.Rat)
+				case is.Type == scenario.Categorical:
+					terms[i][k] = new(big.Rat).Mul(w, DecimalRat(li.Values[is.Values[k]]))
+				default:
+					terms[i][k] = new(big.Rat).Mul(w, exactValueFunction(li.Function, is).at(ExactNumber(is, k)))
+				}
+			}
+		}
+		return new(big.Rat), terms
+	}
 	return a, nil
 }
 
@@ -112,6 +160,41 @@ func compileSpatial(sc *scenario.Scenario, sp *scenario.Spatial) (*Additive, err
 		for k := range vs {
 			vs[k] = -w * math.Abs(is.Number(k)-ideal) / (hi - lo)
 		}
+	}
+	a.exactTerms = func() (*big.Rat, [][]*big.Rat) {
+		total := new(big.Rat)
+		for i := range sc.Issues {
+			total.Add(total, DecimalRat(sp.Issues[sc.Issues[i].Name].Salience))
+		}
+		terms := make([][]*big.Rat, len(sc.Issues))
+		for i := range sc.Issues {
+			is := &sc.Issues[i]
+			terms[i] = make([]*big.Rat, is.Cardinality())
+			si, ok := sp.Issues[is.Name]
+			var ideal, lo, hi *big.Rat
+			if ok && si.Salience != 0 {
+				lo, hi = exactRange(is)
+				if k, isValue := is.Index(si.Ideal); isValue && is.Type == scenario.Categorical {
+					ideal = ExactNumber(is, k)
+				} else {
+					x, _ := si.IdealPosition(is)
+					ideal = DecimalRat(x)
+				}
+			}
+			for k := range terms[i] {
+				if lo == nil || lo.Cmp(hi) == 0 {
+					terms[i][k] = new(big.Rat)
+					continue
+				}
+				d := new(big.Rat).Sub(ExactNumber(is, k), ideal)
+				d.Abs(d)
+				d.Mul(d, DecimalRat(si.Salience))
+				d.Quo(d, total)
+				d.Quo(d, new(big.Rat).Sub(hi, lo))
+				terms[i][k] = d.Neg(d)
+			}
+		}
+		return big.NewRat(1, 1), terms
 	}
 	return a, nil
 }

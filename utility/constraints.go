@@ -2,6 +2,7 @@ package utility
 
 import (
 	"math"
+	"math/big"
 	"slices"
 
 	"parley/scenario"
@@ -17,6 +18,53 @@ type Constraints struct {
 	cards []int
 	lo    float64
 	hi    float64
+	exact exactOnce
+}
+
+// ExactForm implements Exact.
+func (c *Constraints) ExactForm() *ExactForm {
+	return c.exact.get(func() *ExactForm {
+		s := DecimalRat(c.scale)
+		ts := make([]*big.Rat, len(c.rules))
+		sumAbs, termErr := 0.0, 0.0
+		for j := range c.rules {
+			r := DecimalRat(c.rules[j].utility)
+			ts[j] = new(big.Rat).Quo(r, s)
+			sumAbs += math.Abs(c.rules[j].utility)
+			termErr += distance(c.rules[j].utility, r)
+		}
+		d := lcmDenoms(ts...)
+		scaled := make([]*big.Int, len(ts))
+		for j, t := range ts {
+			scaled[j] = scaleRat(t, d)
+		}
+		n := float64(len(c.rules) + 4)
+		bound := 2 * (termErr + n*0x1p-52*sumAbs) / c.scale
+		e := &ExactForm{Denom: d, Bound: bound}
+		total := new(big.Int)
+		for _, v := range scaled {
+			total.Add(total, new(big.Int).Abs(v))
+		}
+		if total.BitLen() <= 62 {
+			ints := make([]int64, len(scaled))
+			for j, v := range scaled {
+				ints[j] = v.Int64()
+			}
+			lo, _ := extreme(c, ints, -1)
+			hi, _ := extreme(c, ints, 1)
+			e.Min, e.Max = big.NewInt(-lo), big.NewInt(hi)
+		}
+		e.scaled = func(o []int, dst *big.Int) *big.Int {
+			dst.SetInt64(0)
+			for j := range c.rules {
+				if c.rules[j].holds(o) {
+					dst.Add(dst, scaled[j])
+				}
+			}
+			return dst
+		}
+		return e
+	})
 }
 
 type box struct {
@@ -96,8 +144,13 @@ func compileConstraints(sc *scenario.Scenario, c *scenario.Constraints) (*Constr
 		}
 		cs.rules = append(cs.rules, b)
 	}
-	cs.lo = -cs.extreme(-1) / cs.scale
-	cs.hi = cs.extreme(1) / cs.scale
+	utils := make([]float64, len(cs.rules))
+	for j := range cs.rules {
+		utils[j] = cs.rules[j].utility
+	}
+	lo, _ := extreme(cs, utils, -1)
+	hi, _ := extreme(cs, utils, 1)
+	cs.lo, cs.hi = -lo/cs.scale, hi/cs.scale
 	return cs, nil
 }
 
@@ -121,7 +174,10 @@ func (c *Constraints) Range() (lo, hi float64) { return c.lo, c.hi }
 // the values fall into classes with the same membership in every rule, so
 // only one value per class is tried. A partial assignment is abandoned when
 // the rules still alive cannot beat the best complete assignment found.
-func (c *Constraints) extreme(sign float64) float64 {
+//
+// It works on float64 rule utilities (for Range) and on exact scaled
+// integers (for ExactForm); found is false only when there is no rule.
+func extreme[T int64 | float64](c *Constraints, utils []T, sign T) (best T, found bool) {
 	n := len(c.cards)
 	// Per issue: the rules constraining it, and one representative value
 	// per class of values with the same membership in those rules.
@@ -170,13 +226,12 @@ func (c *Constraints) extreme(sign float64) float64 {
 		remaining[r] = len(c.rules[r].issues)
 		alive[r] = true
 	}
-	best := math.Inf(-1)
-	bound := func() (decided, ub float64) {
+	bound := func() (decided, ub T) {
 		for r := range c.rules {
 			if !alive[r] {
 				continue
 			}
-			v := sign * c.rules[r].utility
+			v := sign * utils[r]
 			if remaining[r] == 0 {
 				decided += v
 				ub += v
@@ -189,11 +244,13 @@ func (c *Constraints) extreme(sign float64) float64 {
 	var visit func(d int)
 	visit = func(d int) {
 		decided, ub := bound()
-		if ub <= best {
+		if found && ub <= best {
 			return
 		}
 		if d == len(order) {
-			best = math.Max(best, decided)
+			if !found || decided > best {
+				best, found = decided, true
+			}
 			return
 		}
 		i := order[d]
@@ -217,5 +274,5 @@ func (c *Constraints) extreme(sign float64) float64 {
 		}
 	}
 	visit(0)
-	return best
+	return best, found
 }

@@ -1,6 +1,10 @@
 package utility
 
-import "parley/scenario"
+import (
+	"math/big"
+
+	"parley/scenario"
+)
 
 // Piecewise is a piecewise-linear function through points (X increasing),
 // constant beyond the first and last point.
@@ -65,4 +69,42 @@ func ValueFunction(f *scenario.ValueFunction, is *scenario.Issue) Piecewise {
 		}
 		return p
 	}
+}
+
+// exactPiecewise is Piecewise in exact arithmetic.
+type exactPiecewise struct {
+	x, y []*big.Rat
+}
+
+func (p exactPiecewise) at(x *big.Rat) *big.Rat {
+	n := len(p.x)
+	if n == 0 {
+		return new(big.Rat)
+	}
+	if x.Cmp(p.x[0]) <= 0 {
+		return p.y[0]
+	}
+	if x.Cmp(p.x[n-1]) >= 0 {
+		return p.y[n-1]
+	}
+	for i := 1; i < n; i++ {
+		if x.Cmp(p.x[i]) <= 0 {
+			t := new(big.Rat).Sub(x, p.x[i-1])
+			t.Quo(t, new(big.Rat).Sub(p.x[i], p.x[i-1]))
+			dy := new(big.Rat).Sub(p.y[i], p.y[i-1])
+			return t.Add(p.y[i-1], t.Mul(t, dy))
+		}
+	}
+	return p.y[n-1]
+}
+
+// exactValueFunction is ValueFunction with the scenario's decimals read
+// exactly.
+func exactValueFunction(f *scenario.ValueFunction, is *scenario.Issue) exactPiecewise {
+	fp := ValueFunction(f, is)
+	p := exactPiecewise{x: make([]*big.Rat, len(fp.X)), y: make([]*big.Rat, len(fp.Y))}
+	for i := range fp.X {
+		p.x[i], p.y[i] = DecimalRat(fp.X[i]), DecimalRat(fp.Y[i])
+	}
+	return p
 }

@@ -2,6 +2,7 @@ package utility
 
 import (
 	"math"
+	"math/big"
 
 	"parley"
 	"parley/scenario"
@@ -15,6 +16,7 @@ type Table struct {
 	entries    map[int64]float64
 	def        float64
 	hasDefault bool
+	exact      exactOnce
 }
 
 func compileTable(sc *scenario.Scenario, t *scenario.Table) (*Table, error) {
@@ -58,4 +60,47 @@ func (t *Table) Range() (lo, hi float64) {
 		lo, hi = math.Min(lo, t.def), math.Max(hi, t.def)
 	}
 	return lo, hi
+}
+
+// ExactForm implements Exact.
+func (t *Table) ExactForm() *ExactForm {
+	return t.exact.get(func() *ExactForm {
+		keys := make([]int64, 0, len(t.entries))
+		rats := map[int64]*big.Rat{}
+		all := []*big.Rat{DecimalRat(t.def)}
+		bound := distance(t.def, all[0])
+		for k, u := range t.entries {
+			keys = append(keys, k)
+			rats[k] = DecimalRat(u)
+			all = append(all, rats[k])
+			bound = math.Max(bound, distance(u, rats[k]))
+		}
+		d := lcmDenoms(all...)
+		scaled := make(map[int64]*big.Int, len(rats))
+		for k, r := range rats {
+			scaled[k] = scaleRat(r, d)
+		}
+		def := scaleRat(all[0], d)
+		var lo, hi *big.Int
+		consider := func(v *big.Int) {
+			if lo == nil || v.Cmp(lo) < 0 {
+				lo = v
+			}
+			if hi == nil || v.Cmp(hi) > 0 {
+				hi = v
+			}
+		}
+		for _, v := range scaled {
+			consider(v)
+		}
+		if n, _ := t.sp.Len(); int64(len(scaled)) < n {
+			consider(def)
+		}
+		return &ExactForm{Denom: d, Bound: 2 * bound, Min: lo, Max: hi, scaled: func(o []int, dst *big.Int) *big.Int {
+			if v, ok := scaled[t.sp.Index(o)]; ok {
+				return dst.Set(v)
+			}
+			return dst.Set(def)
+		}}
+	})
 }

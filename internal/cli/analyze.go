@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 	"text/tabwriter"
 
@@ -18,6 +19,7 @@ func init() { register(newAnalyzeCmd) }
 
 func newAnalyzeCmd() *cobra.Command {
 	var asJSON, noRes bool
+	var method string
 	cmd := &cobra.Command{
 		Use:   "analyze PATH",
 		Short: "Zone of agreement, Pareto frontier and fair points of a scenario",
@@ -34,7 +36,7 @@ whole file, as a trusted broker would. Do not share it with the parties.`,
 			if err != nil {
 				return err
 			}
-			res, err := analysis.Analyze(sc, analysis.Options{IgnoreReservation: noRes})
+			res, err := analysis.Analyze(sc, analysis.Options{IgnoreReservation: noRes, Method: analysis.Method(method)})
 			if err != nil {
 				return err
 			}
@@ -46,6 +48,7 @@ whole file, as a trusted broker would. Do not share it with the parties.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the analysis as JSON")
 	cmd.Flags().BoolVar(&noRes, "no-reservation", false, "ignore reservation values (every outcome is rational)")
+	cmd.Flags().StringVar(&method, "method", "", "enumerate (every outcome) or merge (issue by issue, linear additive only); default: chosen by size")
 	return cmd
 }
 
@@ -53,15 +56,17 @@ whole file, as a trusted broker would. Do not share it with the parties.`,
 type jsonPoint struct {
 	Outcome   map[string]string `json:"outcome"`
 	Utilities []float64         `json:"utilities"`
-	Count     int64             `json:"count"`
+	Exact     []string          `json:"exact"`
+	Count     *big.Int          `json:"count"`
 }
 
 // jsonAnalysis is the document printed by `analyze --json`.
 type jsonAnalysis struct {
 	Scenario         string      `json:"scenario"`
+	Method           string      `json:"method"`
 	Parties          []string    `json:"parties"`
-	Outcomes         int64       `json:"outcomes"`
-	RationalOutcomes int64       `json:"rational_outcomes"`
+	Outcomes         *big.Int    `json:"outcomes"`
+	RationalOutcomes *int64      `json:"rational_outcomes"`
 	Reservation      []*float64  `json:"reservation"`
 	Disagreement     []float64   `json:"disagreement"`
 	Min              []float64   `json:"min"`
@@ -77,14 +82,22 @@ type jsonAnalysis struct {
 func jsonPoints(sc *scenario.Scenario, pts []analysis.Point) []jsonPoint {
 	out := make([]jsonPoint, len(pts))
 	for i, p := range pts {
-		out[i] = jsonPoint{Outcome: space.Labels(sc, p.Outcome), Utilities: p.Utilities, Count: p.Count}
+		ex := make([]string, len(p.Exact))
+		for j, x := range p.Exact {
+			ex[j] = x.RatString()
+		}
+		out[i] = jsonPoint{Outcome: space.Labels(sc, p.Outcome), Utilities: p.Utilities, Exact: ex, Count: p.Count}
 	}
 	return out
 }
 
 func writeAnalysisJSON(w io.Writer, sc *scenario.Scenario, r *analysis.Result) error {
+	var rational *int64
+	if r.Rational >= 0 {
+		rational = &r.Rational
+	}
 	doc := jsonAnalysis{
-		Scenario: r.Scenario, Parties: r.Parties, Outcomes: r.Outcomes, RationalOutcomes: r.Rational,
+		Scenario: r.Scenario, Method: string(r.Method), Parties: r.Parties, Outcomes: r.Outcomes, RationalOutcomes: rational,
 		Reservation: r.Reservation, Disagreement: r.Disagreement, Min: r.Min, Max: r.Max,
 		Pareto: jsonPoints(sc, r.Pareto), Nash: jsonPoints(sc, r.Nash),
 		KalaiSmorodinsky: jsonPoints(sc, r.KalaiSmorodinsky), Egalitarian: jsonPoints(sc, r.Egalitarian),
@@ -123,19 +136,27 @@ func writeAnalysisReport(w io.Writer, sc *scenario.Scenario, r *analysis.Result)
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	fmt.Fprintf(&b, "\nOutcomes:            %d (%d issues)\n", r.Outcomes, len(sc.Issues))
-	pct := 0.0
-	if r.Outcomes > 0 {
-		pct = 100 * float64(r.Rational) / float64(r.Outcomes)
+	fmt.Fprintf(&b, "\nOutcomes:            %s (%d issues)\n", r.Outcomes, len(sc.Issues))
+	switch {
+	case r.Rational >= 0:
+		pct := 0.0
+		if total, _ := new(big.Float).SetInt(r.Outcomes).Float64(); total > 0 {
+			pct = 100 * float64(r.Rational) / total
+		}
+		fmt.Fprintf(&b, "Zone of agreement:   %d outcomes (%.1f%%) every participant prefers to walking away\n", r.Rational, pct)
+	case len(r.Pareto) > 0:
+		b.WriteString("Zone of agreement:   not empty (the merge method does not count its outcomes)\n")
+	default:
+		b.WriteString("Zone of agreement:   empty\n")
 	}
-	fmt.Fprintf(&b, "Zone of agreement:   %d outcomes (%.1f%%) every participant prefers to walking away\n", r.Rational, pct)
-	behind := int64(0)
+	behind := new(big.Int)
 	for _, p := range r.Pareto {
-		behind += p.Count
+		behind.Add(behind, p.Count)
 	}
-	fmt.Fprintf(&b, "Pareto frontier:     %d points (%d outcomes)\n", len(r.Pareto), behind)
+	fmt.Fprintf(&b, "Pareto frontier:     %d points (%s outcomes)\n", len(r.Pareto), behind)
+	fmt.Fprintf(&b, "Method:              %s\n", methodText(r.Method))
 	fmt.Fprintf(&b, "Opposition:          %.4f (0 = some deal gives everyone its best, 1 = fully opposed)\n", r.Opposition)
-	if r.Rational == 0 {
+	if len(r.Pareto) == 0 {
 		b.WriteString("\nNo deal is acceptable to every participant: there is no zone of agreement.\n")
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -176,7 +197,14 @@ func writeDeal(b *strings.Builder, sc *scenario.Scenario, r *analysis.Result, p 
 		us = append(us, fmt.Sprintf("%s %s", r.Parties[i], num(u)))
 	}
 	fmt.Fprintf(b, "    utilities: %s (welfare %s)\n", strings.Join(us, ", "), num(p.Welfare()))
-	if p.Count > 1 {
-		fmt.Fprintf(b, "    (%d outcomes give these utilities)\n", p.Count)
+	if p.Count.Cmp(big.NewInt(1)) > 0 {
+		fmt.Fprintf(b, "    (%s outcomes give these utilities)\n", p.Count)
 	}
+}
+
+func methodText(m analysis.Method) string {
+	if m == analysis.Merge {
+		return "merge (issue-by-issue Pareto merge, exact)"
+	}
+	return "enumerate (every outcome, exact)"
 }

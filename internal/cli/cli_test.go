@@ -40,7 +40,7 @@ func TestAnalyzeHandWorked(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Scenario != "hand" || strings.Join(doc.Parties, ",") != "A,B" || doc.Outcomes != 6 || doc.RationalOutcomes != 4 {
+	if doc.Scenario != "hand" || strings.Join(doc.Parties, ",") != "A,B" || doc.Outcomes.Int64() != 6 || *doc.RationalOutcomes != 4 || doc.Method != "enumerate" {
 		t.Fatalf("header %+v", doc)
 	}
 	if *doc.Reservation[0] != 0.2 || doc.Disagreement[1] != 0.2 || doc.Min[0] != 0 || doc.Max[1] != 1 {
@@ -56,7 +56,7 @@ func TestAnalyzeHandWorked(t *testing.T) {
 			t.Fatalf("pareto[%d] = %v, want %v", i, p.Utilities, w)
 		}
 	}
-	if c := doc.Pareto[1].Count; c != 2 {
+	if c := doc.Pareto[1].Count.Int64(); c != 2 {
 		t.Fatalf("(.5,.5) stands for %d outcomes, want 2", c)
 	}
 	for name, pts := range map[string][]jsonPoint{"nash": doc.Nash, "ks": doc.KalaiSmorodinsky, "egalitarian": doc.Egalitarian} {
@@ -77,7 +77,7 @@ func TestAnalyzeHandWorked(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.RationalOutcomes != 6 || len(doc.Pareto) != 5 || doc.Reservation[0] != nil || doc.Disagreement[0] != 0 {
+	if *doc.RationalOutcomes != 6 || len(doc.Pareto) != 5 || doc.Reservation[0] != nil || doc.Disagreement[0] != 0 {
 		t.Fatalf("--no-reservation: rational %d, pareto %d, reservation %v, d %v", doc.RationalOutcomes, len(doc.Pareto), doc.Reservation, doc.Disagreement)
 	}
 }
