@@ -50,7 +50,9 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 	}
 	p.X.Label.Text = "utility of " + pa.Name
 	p.Y.Label.Text = "utility of " + pb.Name
-	p.Legend.Top, p.Legend.Left = false, true
+	// The top right corner, beyond the frontier, holds no outcome.
+	p.Legend.Top, p.Legend.Left = true, false
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.Add(plotter.NewGrid())
 
 	// Every outcome, faint.
@@ -61,7 +63,7 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 		if err != nil {
 			return nil, fmt.Errorf("plot outcomes: %w", err)
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{0x99, 0x99, 0x99, 0x60}, Radius: vg.Points(1), Shape: draw.CircleGlyph{}}
+		s.GlyphStyle = draw.GlyphStyle{Color: color.NRGBA{0x80, 0x80, 0x80, 0x50}, Radius: vg.Points(1), Shape: draw.CircleGlyph{}}
 		p.Add(s)
 		p.Legend.Add("outcomes", s)
 	}
@@ -137,8 +139,8 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 				return nil, fmt.Errorf("plot offers: %w", err)
 			}
 			c := colour(i)
-			l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.2)}
-			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(1.8), Shape: draw.CircleGlyph{}}
+			l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(0.6)}
+			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 			p.Add(l, s)
 			p.Legend.Add("offers of "+profiles[i].Name, l, s)
 		}

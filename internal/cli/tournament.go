@@ -372,11 +372,15 @@ func newTournamentReplayCmd() *cobra.Command {
 	var f tournamentFlags
 	var plotFile string
 	cmd := &cobra.Command{
-		Use:   "replay CONFIG KEY",
+		Use:   "replay [CONFIG] KEY",
 		Short: "Run one negotiation of a tournament alone and print its result row",
-		Args:  cobra.ExactArgs(2),
+		Long: `replay runs the negotiation with the given key (see 'parley tournament keys')
+alone, with the seed it has in the tournament, and prints its result row:
+the same row as in results.csv. --plot draws its utility space.`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := tournamentConfig(cmd, args[:1], f)
+			key := args[len(args)-1]
+			cfg, err := tournamentConfig(cmd, args[:len(args)-1], f)
 			if err != nil {
 				return err
 			}
@@ -384,7 +388,7 @@ func newTournamentReplayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			job, err := plan.Lookup(args[1])
+			job, err := plan.Lookup(key)
 			if err != nil {
 				return err
 			}
