@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/scenario"
 	"parley/space"
 	"parley/utility"
 )
@@ -85,7 +86,7 @@ func New(cfg Config) (*Session, error) {
 	}
 	pub := &Public{
 		Scenario: sc.Name,
-		Issues:   append(sc.Issues[:0:0], sc.Issues...),
+		Issues:   copyIssues(sc.Issues),
 		Space:    sp,
 		Protocol: cfg.Protocol.Name(),
 		Rounds:   rounds,
@@ -121,7 +122,36 @@ func New(cfg Config) (*Session, error) {
 	return s, nil
 }
 
-// Public returns the session's public view.
+// copyIssues deep-copies issues, so no party can change what another sees.
+func copyIssues(in []scenario.Issue) []scenario.Issue {
+	out := make([]scenario.Issue, len(in))
+	for i, is := range in {
+		is.Values = append([]string(nil), is.Values...)
+		is.Positions = append([]float64(nil), is.Positions...)
+		if is.Min != nil {
+			v := *is.Min
+			is.Min = &v
+		}
+		if is.Max != nil {
+			v := *is.Max
+			is.Max = &v
+		}
+		out[i] = is
+	}
+	return out
+}
+
+// clone returns a deep copy, so that no party can change what another sees.
+func (p *Public) clone() *Public {
+	c := *p
+	c.Issues = copyIssues(p.Issues)
+	c.Parties = append([]PartyInfo(nil), p.Parties...)
+	c.Others = append([]PartyInfo(nil), p.Others...)
+	return &c
+}
+
+// Public returns the session's public view (the engine's own copy: do not
+// change it).
 func (s *Session) Public() *Public { return s.pub }
 
 // Parties returns the number of negotiating parties.
@@ -172,14 +202,14 @@ func (s *Session) Run() *Result {
 
 func (s *Session) initAll() {
 	for i, ng := range s.negs {
-		setup := &Setup{Self: i, Profile: copyProfile(s.profiles[i]), Public: s.pub, Rand: seedFor(s.cfg.Seed, i)}
+		setup := &Setup{Self: i, Profile: copyProfile(s.profiles[i]), Public: s.pub.clone(), Rand: seedFor(s.cfg.Seed, i)}
 		if err := s.limited(func() error { return ng.Init(setup) }); err != nil {
 			s.fail(i, fmt.Errorf("init: %w", err))
 			return
 		}
 	}
 	if s.med != nil {
-		t := &Trusted{Public: s.pub, Rand: seedFor(s.cfg.Seed, -1)}
+		t := &Trusted{Public: s.pub.clone(), Rand: seedFor(s.cfg.Seed, -1)}
 		for _, p := range s.profiles {
 			t.Profiles = append(t.Profiles, copyProfile(p))
 		}
