@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"parley/scenario"
+	"parley/load"
 )
 
 func init() { register(newValidateCmd) }
@@ -13,12 +13,12 @@ func init() { register(newValidateCmd) }
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check scenario files and report every problem with file:line:column",
+		Short: "Check scenario files (Parley, GENIUS or GeniusWeb) and report every problem with file:line:column",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, path := range args {
-				if _, err := scenario.Load(path); err != nil {
+				if _, err := load.Load(path, load.Options{}); err != nil {
 					bad++
 					fmt.Fprintln(cmd.ErrOrStderr(), err)
 					continue
