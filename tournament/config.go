@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"parley"
 	"parley/protocol"
 	"parley/scenario"
 )
@@ -304,10 +305,10 @@ func (d *decoder) check(c *Config) {
 	for i, cp := range c.Competitors {
 		f := fmt.Sprintf("competitors[%d]", i)
 		if !nameRE.MatchString(cp.Name) {
-			d.fail(at(f), f+".name", "name %q: use letters, digits, '_', '-' and '.', starting with a letter or digit", cp.Name)
+			d.fail(at(f+".name"), f+".name", "name %q: use letters, digits, '_', '-' and '.', starting with a letter or digit", cp.Name)
 		}
 		if names[cp.Name] {
-			d.fail(at(f), f+".name", "name %q is used twice; give each competitor a unique name", cp.Name)
+			d.fail(at(f+".name"), f+".name", "name %q is used twice; give each competitor a unique name", cp.Name)
 		}
 		names[cp.Name] = true
 		if _, err := cp.New(); err != nil {
@@ -315,7 +316,7 @@ func (d *decoder) check(c *Config) {
 			if errors.As(err, &pe) {
 				d.fail(at(f+".params."+pe.Param), f+".params."+pe.Param, "%s", pe.Msg)
 			} else {
-				d.fail(at(f+".strategy"), f+".strategy", "%v", err)
+				d.fail(at(f+".strategy"), f+".strategy", "%s", message(err))
 			}
 		}
 	}
@@ -325,17 +326,17 @@ func (d *decoder) check(c *Config) {
 	for i, s := range c.Scenarios {
 		f := fmt.Sprintf("scenarios[%d]", i)
 		if s.Path == "" {
-			d.fail(at(f), f+".path", "empty path")
+			d.fail(at(f+".path"), f+".path", "empty path")
 		}
 		if s.ID != "" && !nameRE.MatchString(s.ID) {
-			d.fail(at(f), f+".id", "id %q: use letters, digits, '_', '-' and '.'", s.ID)
+			d.fail(at(f+".id"), f+".id", "id %q: use letters, digits, '_', '-' and '.'", s.ID)
 		}
 		if s.ID != "" && isGlob(s.Path) {
-			d.fail(at(f), f+".id", "an id names one scenario; %q is a glob", s.Path)
+			d.fail(at(f+".id"), f+".id", "an id names one scenario; %q is a glob", s.Path)
 		}
 	}
 	if _, _, err := protocol.ByName(c.Protocol); err != nil {
-		d.fail(at("protocol"), "protocol", "%v", err)
+		d.fail(at("protocol"), "protocol", "%s", message(err))
 	}
 	if c.Rule != "" {
 		if !strings.EqualFold(c.Protocol, "broker") {
@@ -535,3 +536,13 @@ func (d *decoder) scenarios(n ast.Node, field string) []ScenarioSpec {
 }
 
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+// message returns an error's text without the code prefix of a
+// parley.Error.
+func message(err error) string {
+	var pe *parley.Error
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return err.Error()
+}
