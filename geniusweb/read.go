@@ -126,8 +126,9 @@ func parseDomainValue(raw json.RawMessage, where string) (*domainDoc, error) {
 	return d, nil
 }
 
-// profileKinds are the profile types Parley reads, and the ones it knows of.
-var otherProfiles = []string{"DiscountedProfile", "SumOfGroupsUtilitySpace", "DefaultPartialOrdering", "LinearAdditive"}
+// otherProfiles are GeniusWeb profile types Parley recognises as profiles
+// but cannot read (it reads LinearAdditiveUtilitySpace only).
+var otherProfiles = []string{"DiscountedProfile", "SumOfGroupsUtilitySpace", "DefaultPartialOrdering"}
 
 // parseProfileValue reads {"LinearAdditiveUtilitySpace": {…}}.
 func parseProfileValue(raw json.RawMessage, file string) (*profileDoc, error) {
