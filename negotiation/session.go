@@ -44,6 +44,15 @@ type Session struct {
 	trace       []Event
 	expl        []string
 	result      *Result
+	// Copies handed to parties, so that none can change the engine's
+	// offers or texts.
+	offerView, acceptedView []int
+}
+
+// view copies an outcome into the buffer handed to a responding party.
+func (s *Session) view(o []int) []int {
+	copy(s.offerView, o)
+	return s.offerView
 }
 
 // New checks a configuration and returns a session ready to Run.
@@ -102,19 +111,21 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	s := &Session{
-		cfg:      cfg,
-		pub:      pub,
-		profiles: profiles,
-		negs:     cfg.Negotiators,
-		n:        len(part),
-		rounds:   rounds,
-		limit:    limit,
-		timed:    limit > 0 || cfg.CallLimit > 0,
-		party:    -1,
-		round:    -1,
-		agreed:   make([]int, sp.Issues()),
-		accepted: make([]int, sp.Issues()),
-		votes:    make([]Vote, len(part)),
+		cfg:          cfg,
+		pub:          pub,
+		profiles:     profiles,
+		negs:         cfg.Negotiators,
+		n:            len(part),
+		rounds:       rounds,
+		limit:        limit,
+		timed:        limit > 0 || cfg.CallLimit > 0,
+		party:        -1,
+		round:        -1,
+		agreed:       make([]int, sp.Issues()),
+		offerView:    make([]int, sp.Issues()),
+		acceptedView: make([]int, sp.Issues()),
+		accepted:     make([]int, sp.Issues()),
+		votes:        make([]Vote, len(part)),
 	}
 	if cfg.Protocol.Mediated() {
 		s.med = cfg.Mediator
@@ -342,7 +353,9 @@ func (s *Session) before(i, proposer int) (*State, time.Time, bool) {
 	st.Self = i
 	st.Proposer = proposer
 	if s.hasAccepted {
-		st.Accepted = s.accepted
+		// A copy: a party that scribbles on it changes nothing.
+		copy(s.acceptedView, s.accepted)
+		st.Accepted = s.acceptedView
 	} else {
 		st.Accepted = nil
 	}
@@ -444,9 +457,9 @@ func (s *Session) Respond(i int, offer []int, proposer int) (Response, bool) {
 	var r Response
 	var err error
 	if s.cfg.CallLimit > 0 {
-		r, err = s.respondLimited(i, st, offer)
+		r, err = s.respondLimited(i, st, s.view(offer))
 	} else {
-		r, err = s.callRespond(i, st, offer)
+		r, err = s.callRespond(i, st, s.view(offer))
 	}
 	if !s.after(i, t0, err) {
 		return Reject, false

@@ -178,3 +178,25 @@ func TestCallLimitStopsAHungNegotiator(t *testing.T) {
 		t.Errorf("session took %v", el)
 	}
 }
+
+// vandal accepts after scribbling on the offer it is given.
+type vandal struct{}
+
+func (vandal) Init(*negotiation.Setup) error              { return nil }
+func (vandal) Propose(*negotiation.State) ([]int, error) { return []int{2}, nil }
+func (vandal) Respond(st *negotiation.State, o []int) (negotiation.Response, error) {
+	o[0] = 2
+	if st.Accepted != nil {
+		st.Accepted[0] = 2
+	}
+	return negotiation.Accept, nil
+}
+
+// TestPartyCannotAlterTheOffer: a party that changes the offer it is
+// shown before accepting agrees to the offer made, not to its scribble.
+func TestPartyCannotAlterTheOffer(t *testing.T) {
+	res := runTiny(t, &scripted{offer: []int{0}}, vandal{}, nil)
+	if res.Status != negotiation.Agreement || res.Agreement[0] != 0 {
+		t.Errorf("got %v on %v, want agreement on [0]", res.Status, res.Agreement)
+	}
+}
