@@ -22,14 +22,14 @@ func (e *engine) bestCorrected(i int) (offer, bool, error) {
 			return offer{}, false, err
 		}
 		var o offer
-		switch {
-		case b > a && a > 0:
+		switch classify(a, b, Corrected) {
+		case Confrontation:
 			o = offer{from: j, kind: Confrontation, target: xj, a: a, b: b}
-		case b > 0 && 0 > a && b > math.Abs(a):
+		case Compromise:
 			t := xi + (xj-xi)*math.Abs(a/b)
 			t = math.Max(math.Min(xi, xj), math.Min(math.Max(xi, xj), t))
 			o = offer{from: j, kind: Compromise, target: t, a: a, b: b}
-		case b > 0 && 0 > a && b < math.Abs(a):
+		case Capitulation:
 			o = offer{from: j, kind: Capitulation, target: xj, a: a, b: b}
 		default:
 			continue

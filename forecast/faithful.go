@@ -22,13 +22,13 @@ func (e *engine) bestFaithful(i int) (offer, bool, error) {
 		if err != nil {
 			return offer{}, false, err
 		}
-		switch {
-		case b > a && a > 0:
+		switch classify(a, b, Faithful) {
+		case Confrontation:
 			key := math.Abs(xi - xj)
 			if !haveConf || key < confKey {
 				conf, confKey, haveConf = offer{from: j, kind: Confrontation, target: xj, a: a, b: b}, key, true
 			}
-		case b > 0 && 0 > a && b > math.Abs(a):
+		case Compromise:
 			target := xi + float64((xj-xi)*math.Abs(a/b))
 			key := (float64(math.Abs(a)*xi) + float64(math.Abs(b)*xj)) / (math.Abs(a) + math.Abs(b))
 			if !haveComp || key < compKey {
@@ -43,4 +43,21 @@ func (e *engine) bestFaithful(i int) (offer, bool, error) {
 		return comp, true, nil
 	}
 	return offer{}, false, nil
+}
+
+// classify names the offer that actor i receives from j given A = E^i(U_ij)
+// and B = E^i(U_ji), or "" for none. Faithful mode keeps the replication's
+// capitulation test B < |B|, which never holds.
+func classify(a, b float64, mode Mode) MoveKind {
+	switch {
+	case b > a && a > 0:
+		return Confrontation
+	case b > 0 && 0 > a && b > math.Abs(a):
+		return Compromise
+	case mode == Faithful && b > 0 && 0 > a && b < math.Abs(b):
+		return Capitulation // dead code in the replication, kept as written
+	case mode == Corrected && b > 0 && 0 > a && b < math.Abs(a):
+		return Capitulation
+	}
+	return ""
 }

@@ -141,29 +141,38 @@ func (e *engine) reset(in *Input, mode Mode, record bool) {
 }
 
 // summary returns the weighted median and mean of the current positions.
+// Corrected mode scales the weights by the largest one (so tiny weights do
+// not underflow), keeps the mean inside the actors' range despite rounding,
+// and falls back to the plain mean when every weight is 0.
 func (e *engine) summary() (median, mean float64, err error) {
-	var num, den float64
-	for a := 0; a < e.n; a++ {
-		num += float64(e.cs[a] * e.x[a])
-		den += e.cs[a]
-	}
-	if den == 0 {
-		if e.mode == Faithful {
+	if e.mode == Faithful {
+		var num, den float64
+		for a := 0; a < e.n; a++ {
+			num += float64(e.cs[a] * e.x[a])
+			den += e.cs[a]
+		}
+		if den == 0 {
 			return 0, 0, fmt.Errorf("%w: every actor has capability × salience 0, so the weighted mean divides by zero", ErrDegenerate)
 		}
-		num = 0
-		for a := 0; a < e.n; a++ {
-			num += e.x[a]
+		return e.medianFaithful(), num / den, nil
+	}
+	top := 0.0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for a := 0; a < e.n; a++ {
+		top = math.Max(top, e.cs[a])
+		lo, hi = math.Min(lo, e.x[a]), math.Max(hi, e.x[a])
+	}
+	var num, den float64
+	for a := 0; a < e.n; a++ {
+		w := 1.0
+		if top > 0 {
+			w = e.cs[a] / top
 		}
-		den = float64(e.n)
+		num += w * e.x[a]
+		den += w
 	}
-	mean = num / den
-	if e.mode == Faithful {
-		median = e.medianFaithful()
-	} else {
-		median = e.medianCorrected()
-	}
-	return median, mean, nil
+	mean = math.Min(hi, math.Max(lo, num/den))
+	return e.medianCorrected(), mean, nil
 }
 
 // distinctPositions indexes the distinct current positions (in order of
@@ -420,6 +429,9 @@ func (e *engine) round() error {
 		return nil // corrected mode: nothing can move
 	}
 	e.tables()
+	if e.z == 0 && e.mode == Corrected {
+		return nil // nobody has clout (every c·s is 0) or all agree: nothing moves
+	}
 	if err := e.probabilities(); err != nil {
 		return err
 	}
