@@ -87,6 +87,9 @@ func exactUtility(sc *scenario.Scenario, p *scenario.Party, o []int) *big.Rat {
 					v = interpolate(xs, ys, position(is, o[i]))
 				}
 			}
+			if li.Scale != nil {
+				v = new(big.Rat).Quo(v, rat(*li.Scale))
+			}
 			u.Add(u, new(big.Rat).Mul(rat(li.Weight), v))
 		}
 	case pr.Spatial != nil:

@@ -57,6 +57,9 @@ func randomScenarioKinds(t *rapid.T, nParties, maxKind int) *scenario.Scenario {
 			for i := range sc.Issues {
 				is := &sc.Issues[i]
 				li := scenario.LinearIssue{Weight: tenth(t, "weight")}
+				if rapid.IntRange(0, 3).Draw(t, "scaled") == 0 {
+					li.Scale = ptr(float64(rapid.IntRange(1, 7).Draw(t, "scale")))
+				}
 				if is.Type == scenario.Categorical {
 					li.Values = map[string]float64{}
 					for _, v := range is.Values {

@@ -298,11 +298,14 @@ type Linear struct {
 
 // LinearIssue is one issue's weight and value utility. Categorical issues give
 // Values (a utility per value, every value listed); numeric issues give a
-// Function.
+// Function. When Scale is set, value utilities are divided by it: GENIUS
+// profiles give raw evaluations whose utility is evaluation / (largest
+// evaluation), and Scale keeps that division exact.
 type LinearIssue struct {
 	Weight   float64            `yaml:"weight" json:"weight"`
 	Values   map[string]float64 `yaml:"values,omitempty" json:"values,omitempty"`
 	Function *ValueFunction     `yaml:"function,omitempty" json:"function,omitempty"`
+	Scale    *float64           `yaml:"scale,omitempty" json:"scale,omitempty"`
 }
 
 // Value function shapes.

@@ -285,6 +285,9 @@ func (v *validator) linear(p Path, l *Linear) {
 		if !finite(li.Weight) || li.Weight < 0 {
 			v.add(ip.with("weight"), "weight must be a finite number ≥ 0, found %v", li.Weight)
 		}
+		if li.Scale != nil && (!finite(*li.Scale) || *li.Scale <= 0) {
+			v.add(ip.with("scale"), "must be a finite number > 0, found %v", *li.Scale)
+		}
 		if is == nil {
 			continue
 		}

@@ -110,6 +110,9 @@ func compileLinear(sc *scenario.Scenario, l *scenario.Linear) (*Additive, error)
 			} else {
 				v = ValueFunction(li.Function, is).At(is.Number(k))
 			}
+			if li.Scale != nil {
+				v /= *li.Scale
+			}
 			vs[k] = li.Weight * v
 		}
 	}
@@ -128,6 +131,9 @@ func compileLinear(sc *scenario.Scenario, l *scenario.Linear) (*Additive, error)
 					terms[i][k] = new(big.Rat).Mul(w, DecimalRat(li.Values[is.Values[k]]))
 				default:
 					terms[i][k] = new(big.Rat).Mul(w, exactValueFunction(li.Function, is).at(ExactNumber(is, k)))
+				}
+				if ok && li.Scale != nil {
+					terms[i][k].Quo(terms[i][k], DecimalRat(*li.Scale))
 				}
 			}
 		}

@@ -3,6 +3,8 @@ package utility
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -244,6 +246,90 @@ func TestFillMatchesUtility(t *testing.T) {
 		for it := sp.Iter(); it.Next(); {
 			if u := p.Func.Utility(it.Outcome()); u != dst[it.Index()] {
 				t.Fatalf("%s: outcome %d: Fill %v, Utility %v", p.Name, it.Index(), dst[it.Index()], u)
+			}
+		}
+	}
+}
+
+// TestScaleIsExact: GENIUS-style raw evaluations 1, 2, 3 divided by their
+// largest (scale 3) give exactly 1/3 and 2/3, and three thirds sum to
+// exactly 1 in the exact form, whatever float64 does.
+func TestScaleIsExact(t *testing.T) {
+	src := `name: scale
+issues:
+  - {name: a, type: categorical, values: [x, y, z]}
+  - {name: b, type: categorical, values: [x, y, z]}
+  - {name: c, type: categorical, values: [x, y, z]}
+parties:
+  - name: P
+    role: participant
+    preferences:
+      linear:
+        issues:
+          a: {weight: 1, scale: 3, values: {x: 1, y: 2, z: 3}}
+          b: {weight: 1, scale: 3, values: {x: 1, y: 2, z: 3}}
+          c: {weight: 1, scale: 3, values: {x: 1, y: 2, z: 3}}
+`
+	sc, err := scenario.Parse([]byte(src), "scale.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(sc, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := p.Func.(Exact).ExactForm()
+	for _, c := range []struct {
+		o    []int
+		want *big.Rat
+	}{
+		{[]int{0, 0, 0}, big.NewRat(1, 1)},
+		{[]int{1, 0, 0}, big.NewRat(4, 3)},
+		{[]int{2, 2, 2}, big.NewRat(3, 1)},
+	} {
+		if got := form.Rat(c.o); got.Cmp(c.want) != 0 {
+			t.Errorf("exact u%v = %v, want %v", c.o, got, c.want)
+		}
+		f, _ := c.want.Float64()
+		if got := p.Func.Utility(c.o); math.Abs(got-f) > form.Bound {
+			t.Errorf("float u%v = %v is further than the bound %v from %v", c.o, got, form.Bound, f)
+		}
+	}
+	bad := strings.Replace(src, "scale: 3, values: {x: 1, y: 2, z: 3}}\n          c", "scale: 0, values: {x: 1, y: 2, z: 3}}\n          c", 1)
+	if _, err := scenario.Parse([]byte(bad), "bad.yaml"); err == nil || !strings.Contains(err.Error(), "scale: must be a finite number > 0") {
+		t.Errorf("scale 0: error %v", err)
+	}
+}
+
+// TestExactBounds: on random scenarios of every kind, the float utility of
+// every outcome is within the form's bound of the exact one, and the exact
+// range is attained.
+func TestExactBounds(t *testing.T) {
+	sc, err := scenario.Parse([]byte(handYAML), "hand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := space.Of(sc)
+	for i := range sc.Parties {
+		p, _ := Compile(sc, i)
+		form := p.Func.(Exact).ExactForm()
+		var lo, hi *big.Rat
+		for it := sp.Iter(); it.Next(); {
+			e := form.Rat(it.Outcome())
+			f, _ := e.Float64()
+			if d := math.Abs(p.Func.Utility(it.Outcome()) - f); d > form.Bound {
+				t.Fatalf("%s: |float − exact| = %v > bound %v", p.Name, d, form.Bound)
+			}
+			if lo == nil || e.Cmp(lo) < 0 {
+				lo = e
+			}
+			if hi == nil || e.Cmp(hi) > 0 {
+				hi = e
+			}
+		}
+		if form.Min != nil {
+			if new(big.Rat).SetFrac(form.Min, form.Denom).Cmp(lo) != 0 || new(big.Rat).SetFrac(form.Max, form.Denom).Cmp(hi) != 0 {
+				t.Errorf("%s: exact range [%v, %v], enumerated [%v, %v]", p.Name, form.Min, form.Max, lo, hi)
 			}
 		}
 	}
