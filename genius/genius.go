@@ -159,7 +159,7 @@ func loadFiles(paths []string, name string, opts Options) (*scenario.Scenario, e
 			profs = append(profs, File{Name: p, Data: data})
 		default:
 			if _, err := parseXML(data, p); err != nil {
-				return nil, parley.Errorf(parley.EINVALID, "%v", err)
+				return nil, invalid{err}
 			}
 			return nil, parley.Errorf(parley.EINVALID, "%s: not a GENIUS domain (<negotiation_template>) or profile (<utility_space>)", p)
 		}
@@ -185,10 +185,18 @@ func stem(path string) string {
 func Parse(name string, dom File, profiles []File, opts Options) (*scenario.Scenario, error) {
 	sc, err := parse(name, dom, profiles, &opts)
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "%v", err)
+		return nil, invalid{err}
 	}
 	return sc, nil
 }
+
+// invalid marks an error in the input files (code parley.EINVALID) while
+// keeping its cause.
+type invalid struct{ err error }
+
+func (e invalid) Error() string     { return e.err.Error() }
+func (e invalid) Unwrap() error     { return e.err }
+func (e invalid) ErrorCode() string { return parley.EINVALID }
 
 func parse(name string, dom File, profiles []File, opts *Options) (*scenario.Scenario, error) {
 	d, err := parseDomain(dom.Data, dom.Name)

@@ -160,10 +160,18 @@ func stem(path string) string {
 func Parse(dom *File, profiles []File, opts Options) (*scenario.Scenario, error) {
 	sc, err := parse(dom, profiles, &opts)
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "%v", err)
+		return nil, invalid{err}
 	}
 	return sc, nil
 }
+
+// invalid marks an error in the input files (code parley.EINVALID) while
+// keeping its cause.
+type invalid struct{ err error }
+
+func (e invalid) Error() string     { return e.err.Error() }
+func (e invalid) Unwrap() error     { return e.err }
+func (e invalid) ErrorCode() string { return parley.EINVALID }
 
 func parse(dom *File, profiles []File, opts *Options) (*scenario.Scenario, error) {
 	if len(profiles) == 0 {
