@@ -305,8 +305,12 @@ type Result struct {
 	Party int
 	// Err is the error, panic or violation that failed the session.
 	Err error
-	// Rounds is the number of rounds started.
+	// Rounds is the number of rounds played.
 	Rounds int
+	// AgreedRound is the round (counted from 0) in which the agreement was
+	// reached: the last round, except in single text, where the session
+	// runs on after a text is accepted.
+	AgreedRound int
 	// Steps is the number of calls made to parties and mediator.
 	Steps int
 	// T is the relative time when the session ended.

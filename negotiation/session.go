@@ -44,6 +44,9 @@ type Session struct {
 	trace       []Event
 	expl        []string
 	result      *Result
+	// rounds (from 0) in which the agreement and the accepted text were
+	// reached
+	agreedRound, acceptedRound int
 	// Copies handed to parties, so that none can change the engine's
 	// offers or texts.
 	offerView, acceptedView []int
@@ -206,6 +209,7 @@ func (s *Session) Run() *Result {
 	}
 	if s.status == Agreement {
 		res.Agreement = append([]int(nil), s.agreed...)
+		res.AgreedRound = s.agreedRound
 	}
 	s.result = res
 	return res
@@ -502,13 +506,28 @@ func (s *Session) callRespond(i int, st *State, offer []int) (r Response, err er
 	return s.negs[i].Respond(st, offer)
 }
 
-// Agree ends the session with agreement on o.
+// Agree ends the session with agreement on o, reached in the current
+// round.
 func (s *Session) Agree(o []int) {
 	if s.status != Running {
 		return
 	}
 	copy(s.agreed, o)
+	s.agreedRound = s.round
 	s.finish(Agreement, -1, nil)
+}
+
+// AgreeOnAccepted ends the session with agreement on the last text every
+// party accepted (reached in the round it was accepted), and reports
+// whether there was one.
+func (s *Session) AgreeOnAccepted() bool {
+	if s.status != Running || !s.hasAccepted {
+		return false
+	}
+	copy(s.agreed, s.accepted)
+	s.agreedRound = s.acceptedRound
+	s.finish(Agreement, -1, nil)
+	return true
 }
 
 // MediatorPropose asks the mediator for a text; false when the session is
@@ -582,6 +601,7 @@ func (s *Session) MediatorLearn(text []int, votes []Vote) bool {
 func (s *Session) SetAccepted(text []int) {
 	copy(s.accepted, text)
 	s.hasAccepted = true
+	s.acceptedRound = s.round
 }
 
 // Accepted returns the last text every party accepted, or nil.

@@ -182,7 +182,7 @@ func TestCallLimitStopsAHungNegotiator(t *testing.T) {
 // vandal accepts after scribbling on the offer it is given.
 type vandal struct{}
 
-func (vandal) Init(*negotiation.Setup) error              { return nil }
+func (vandal) Init(*negotiation.Setup) error             { return nil }
 func (vandal) Propose(*negotiation.State) ([]int, error) { return []int{2}, nil }
 func (vandal) Respond(st *negotiation.State, o []int) (negotiation.Response, error) {
 	o[0] = 2

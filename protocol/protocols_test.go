@@ -56,6 +56,7 @@ func TestSingleTextAgreementIsLastAcceptedText(t *testing.T) {
 		t.Errorf("ran %d rounds, want all %d", res.Rounds, sc.Deadline.Rounds)
 	}
 	var lastAccepted []int
+	lastRound := -1
 	var prevUs []float64
 	for i := 0; i < len(res.Trace); {
 		text := res.Trace[i]
@@ -69,7 +70,7 @@ func TestSingleTextAgreementIsLastAcceptedText(t *testing.T) {
 			}
 		}
 		if all {
-			lastAccepted = text.Outcome
+			lastAccepted, lastRound = text.Outcome, text.Round
 			for p, u := range text.Utilities {
 				if prevUs != nil && u < prevUs[p] {
 					t.Errorf("round %d: accepted text worse for party %d", text.Round, p)
@@ -85,8 +86,8 @@ func TestSingleTextAgreementIsLastAcceptedText(t *testing.T) {
 		}
 		return
 	}
-	if res.Status != negotiation.Agreement || !slices.Equal(res.Agreement, lastAccepted) {
-		t.Errorf("got %v %v, want agreement on the last accepted text %v", res.Status, res.Agreement, lastAccepted)
+	if res.Status != negotiation.Agreement || !slices.Equal(res.Agreement, lastAccepted) || res.AgreedRound != lastRound {
+		t.Errorf("got %v %v in round %d, want agreement on the last accepted text %v of round %d", res.Status, res.Agreement, res.AgreedRound, lastAccepted, lastRound)
 	}
 }
 

@@ -55,7 +55,5 @@ func (p SingleText) Run(s *negotiation.Session) {
 			return
 		}
 	}
-	if acc := s.Accepted(); acc != nil {
-		s.Agree(acc)
-	}
+	s.AgreeOnAccepted()
 }

@@ -142,6 +142,7 @@ type runReport struct {
 	EndedBy      string            `json:"ended_by,omitempty"`
 	Error        string            `json:"error,omitempty"`
 	RoundsUsed   int               `json:"rounds_used"`
+	AgreedRound  int               `json:"agreed_in_round,omitempty"`
 	T            float64           `json:"t"`
 	Agreement    map[string]string `json:"agreement,omitempty"`
 	Issues       []string          `json:"issues"`
@@ -308,6 +309,7 @@ func runScenario(sc *scenario.Scenario, f runFlags) (*runReport, error) {
 	}
 	if res.Status == negotiation.Agreement {
 		rep.Agreement = space.Labels(sc, res.Agreement)
+		rep.AgreedRound = res.AgreedRound + 1
 	}
 	if aerr != nil {
 		rep.Analysis = "no Pareto or Nash distance: " + aerr.Error()
@@ -360,7 +362,11 @@ func writeRunReport(w io.Writer, rep *runReport, f runFlags) error {
 	p("\n")
 	switch rep.Status {
 	case "agreement":
-		p("Result:    agreement in round %d (t = %.3f)\n", rep.RoundsUsed, rep.T)
+		if rep.AgreedRound != rep.RoundsUsed {
+			p("Result:    agreement on the text accepted in round %d (the session ran %d rounds)\n", rep.AgreedRound, rep.RoundsUsed)
+		} else {
+			p("Result:    agreement in round %d (t = %.3f)\n", rep.RoundsUsed, rep.T)
+		}
 	case "ended":
 		p("Result:    ended by %s in round %d (t = %.3f), no agreement\n", rep.EndedBy, rep.RoundsUsed, rep.T)
 	case "failed":
