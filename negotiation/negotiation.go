@@ -122,10 +122,11 @@ type State struct {
 	Step int
 	// T is the relative time in [0, 1] (see the package documentation).
 	T float64
-	// Self is the party index of the party called (-1 for the mediator).
+	// Self is the party index of the party called (MediatorParty for the
+	// mediator).
 	Self int
 	// Proposer is the party index of whoever proposed the outcome being
-	// responded to (-1 for the mediator, -1 when proposing).
+	// responded to: MediatorParty for a mediator's text, -1 when proposing.
 	Proposer int
 	// Accepted is the last text every party accepted, in mediated
 	// protocols; nil when there is none.
@@ -221,7 +222,7 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // MediatorParty is the party index used for the mediator in events, results
 // and State.Proposer.
-const MediatorParty = -1
+const MediatorParty = -2
 
 // Config is a session to run.
 type Config struct {
@@ -301,7 +302,7 @@ type Result struct {
 	// Agreement is the outcome agreed (Status Agreement only).
 	Agreement []int
 	// Party is who ended the session (Ended) or is blamed (Failed);
-	// MediatorParty for the mediator, and -1 otherwise too (check Status).
+	// MediatorParty for the mediator; -1 for the other statuses.
 	Party int
 	// Err is the error, panic or violation that failed the session.
 	Err error
