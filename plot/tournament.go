@@ -68,6 +68,7 @@ func Scores(sc *tournament.Scores, score string) (*gplot.Plot, error) {
 	eb.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
 	p.Add(bc, eb)
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	p.Y.Min = math.Min(0, p.Y.Min)
 	return p, nil
 }
@@ -100,6 +101,7 @@ func AgreementRates(sc *tournament.Scores) (*gplot.Plot, error) {
 	bc.LineStyle.Width = 0
 	p.Add(bc)
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	p.Y.Min, p.Y.Max = 0, 1
 	if len(names) > 6 {
 		p.X.Tick.Label.Rotation = math.Pi / 4
