@@ -1,10 +1,9 @@
 package negotiator
 
 import (
-	"cmp"
 	"fmt"
+	"math"
 	"reflect"
-	"slices"
 	"sync"
 
 	"parley"
@@ -35,29 +34,59 @@ func NewBids(sp *space.Space, f utility.Func) (*Bids, error) {
 	}
 	us := make([]float64, n)
 	utility.Fill(f, sp, us)
-	type entry struct {
-		u   float64
-		idx int64
-	}
-	es := make([]entry, n)
-	for i, u := range us {
-		es[i] = entry{u, int64(i)}
-	}
-	// Utility descending, then index ascending: a total order, so the
-	// (unstable, faster) sort is deterministic.
-	slices.SortFunc(es, func(a, b entry) int {
-		if c := cmp.Compare(b.u, a.u); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.idx, b.idx)
-	})
+	order := orderDesc(us)
 	k := sp.Issues()
-	b := &Bids{k: k, outs: make([]int, int(n)*k), utils: us, idx: make([]int64, n)}
-	for i, e := range es {
-		sp.Outcome(e.idx, b.outs[i*k:i*k+k])
-		b.utils[i], b.idx[i] = e.u, e.idx
+	b := &Bids{k: k, outs: make([]int, int(n)*k), utils: make([]float64, n), idx: make([]int64, n)}
+	for i, j := range order {
+		sp.Outcome(int64(j), b.outs[i*k:i*k+k])
+		b.utils[i], b.idx[i] = us[j], int64(j)
 	}
 	return b, nil
+}
+
+// orderDesc returns the indices of us ordered by value, highest first, equal
+// values in index order. It is a stable least-significant-digit radix sort
+// on the values' bits (mapped so that unsigned order is numeric order),
+// skipping the byte positions where all keys agree: linear time, no
+// comparisons.
+func orderDesc(us []float64) []int32 {
+	n := len(us)
+	keys, idx := make([]uint64, n), make([]int32, n)
+	for i, u := range us {
+		if u == 0 {
+			u = 0 // −0 sorts with +0
+		}
+		bits := math.Float64bits(u)
+		if bits>>63 == 1 {
+			bits = ^bits
+		} else {
+			bits |= 1 << 63
+		}
+		keys[i], idx[i] = ^bits, int32(i) // ascending key = descending value
+	}
+	tk, ti := make([]uint64, n), make([]int32, n)
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for _, key := range keys {
+			count[(key>>shift)&0xff]++
+		}
+		if n == 0 || count[(keys[0]>>shift)&0xff] == n {
+			continue // every key has the same digit here
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for j, key := range keys {
+			d := (key >> shift) & 0xff
+			tk[count[d]], ti[count[d]] = key, idx[j]
+			count[d]++
+		}
+		keys, tk = tk, keys
+		idx, ti = ti, idx
+	}
+	return idx
 }
 
 // Len returns the number of outcomes.

@@ -228,3 +228,40 @@ func TestOrderedCache(t *testing.T) {
 		}
 	}
 }
+
+// TestBidsOrderMatchesSort: the radix ordering equals a comparison sort
+// (utility descending, ties by index) on random utilities with many ties,
+// negatives and zeros of both signs.
+func TestBidsOrderMatchesSort(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		card := rapid.IntRange(1, 40).Draw(rt, "card")
+		vals := rapid.SliceOfN(rapid.SampledFrom([]float64{-2.5, -1, math.Copysign(0, -1), 0, 1e-300, 0.25, 0.5, 1, 3}), card, card).Draw(rt, "vals")
+		sp, err := space.New([]int{card})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		f := &utility.Additive{Values: [][]float64{vals}}
+		b, err := negotiator.NewBids(sp, f)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		want := make([]int, card)
+		for i := range want {
+			want[i] = i
+		}
+		slices.SortStableFunc(want, func(x, y int) int {
+			switch {
+			case vals[x] > vals[y]:
+				return -1
+			case vals[x] < vals[y]:
+				return 1
+			}
+			return 0
+		})
+		for i, j := range want {
+			if b.Index(i) != int64(j) {
+				rt.Fatalf("position %d: index %d, want %d (values %v)", i, b.Index(i), j, vals)
+			}
+		}
+	})
+}
