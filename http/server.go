@@ -1,0 +1,314 @@
+// Package httpapi is Parley's HTTP JSON API under /v1: negotiations, roles
+// and invitations, live actions, Server-Sent Events per negotiation filtered
+// per role, the audit chain, /metrics and /healthz. Every route is declared
+// once in the route table (Routes), from which the mux, the OpenAPI check
+// and the confidentiality matrix test are derived.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"parley"
+	"parley/live"
+	"parley/service"
+)
+
+// MaxBody is the largest request body accepted (scenarios included).
+const MaxBody = 1 << 20
+
+// ETOOLARGE is the error code of an oversize body (HTTP 413).
+const ETOOLARGE = "too_large"
+
+// Server serves the API of one service.
+type Server struct {
+	svc     *service.Service
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+	// Examples holds the example scenarios offered by name (*.yaml).
+	examples fs.FS
+}
+
+// Options configure New.
+type Options struct {
+	// Logger receives request logs; nil discards them.
+	Logger *slog.Logger
+	// Examples is where example scenarios are read from (name.yaml); nil
+	// offers none.
+	Examples fs.FS
+	// UI, when set, is mounted at "/" (the web page of a later issue).
+	UI http.Handler
+}
+
+// New returns the API server of svc.
+func New(svc *service.Service, opt Options) *Server {
+	s := &Server{svc: svc, log: opt.Logger, mux: http.NewServeMux(), metrics: newMetrics(), examples: opt.Examples}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, rt := range s.Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}` + "\n"))
+	})
+	if opt.UI != nil {
+		s.mux.Handle("/", opt.UI)
+	} else {
+		s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, s.log, parley.Errorf(parley.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+		})
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Route is one API endpoint.
+type Route struct {
+	// Method and Path as in http.ServeMux patterns ("{id}" is the
+	// negotiation).
+	Method, Path string
+	// Auth says a token is needed; Roles, when set, are the roles allowed.
+	Auth  bool
+	Roles []live.Role
+	// Summary is a one-line description.
+	Summary string
+	// Example is a valid JSON body for POST routes.
+	Example string
+	// Stream marks the Server-Sent Events route.
+	Stream bool
+
+	handle func(w http.ResponseWriter, r *http.Request, c *call) error
+}
+
+// call is what a handler gets besides the request.
+type call struct {
+	tok  *live.Token
+	id   string
+	idem *service.Idem
+	// secret is the caller's token secret.
+	secret string
+}
+
+// wrap adds authentication, role checks, idempotent replays, metrics and
+// logs around a route's handler.
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		err := s.serve(rec, r, rt)
+		if err != nil {
+			writeError(rec, s.log, err)
+		}
+		d := time.Since(start)
+		s.metrics.observe(rt.Method+" "+rt.Path, rec.status, d)
+		if !rt.Stream {
+			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+		}
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
+	c := &call{id: r.PathValue("id")}
+	if rt.Auth {
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			secret = ""
+		}
+		if secret == "" && rt.Stream {
+			secret = r.URL.Query().Get("token") // EventSource cannot set headers
+		}
+		tok, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		if c.id != "" {
+			if err := service.Authorize(tok, c.id); err != nil {
+				return err
+			}
+		}
+		if len(rt.Roles) > 0 && !slices.Contains(rt.Roles, tok.Role) {
+			return parley.Errorf(parley.EFORBIDDEN, "a %s token cannot call %s %s (roles allowed: %v)", tok.Role, rt.Method, rt.Path, rt.Roles)
+		}
+		c.tok, c.secret = tok, secret
+	}
+	if rt.Method == http.MethodPost {
+		key := r.Header.Get("Idempotency-Key")
+		if len(key) > 200 {
+			return parley.Errorf(parley.EINVALID, "Idempotency-Key: at most 200 characters")
+		}
+		if key != "" {
+			c.idem = &service.Idem{Key: key}
+			if c.tok != nil {
+				c.idem.TokenHash = c.tok.Hash
+			}
+			reply, err := s.svc.Replayed(r.Context(), c.idem)
+			if err != nil {
+				return err
+			}
+			if reply != nil {
+				writeReply(w, reply)
+				return nil
+			}
+		}
+	}
+	return rt.handle(w, r, c)
+}
+
+func writeReply(w http.ResponseWriter, reply *live.Reply) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(reply.Status)
+	w.Write(reply.Body)
+}
+
+// statusRecorder remembers the status written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the status.
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// Flush lets SSE flush through the recorder.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Status maps a Parley error code to its HTTP status.
+func Status(code string) int {
+	switch code {
+	case parley.EINVALID:
+		return http.StatusBadRequest
+	case parley.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case parley.EFORBIDDEN:
+		return http.StatusForbidden
+	case parley.ENOTFOUND:
+		return http.StatusNotFound
+	case parley.ECONFLICT:
+		return http.StatusConflict
+	case parley.EUNSUPPORTED:
+		return http.StatusUnprocessableEntity
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	code := parley.ErrorCode(err)
+	if errors.Is(err, context.Canceled) {
+		code = parley.EINVALID
+	}
+	var body ErrorBody
+	body.Error.Code = code
+	var pe *parley.Error
+	switch {
+	case code == parley.EINTERNAL:
+		log.Error("internal error", "err", err)
+		body.Error.Message = "internal error"
+	case errors.As(err, &pe):
+		body.Error.Message = pe.Message
+	default:
+		body.Error.Message = err.Error()
+	}
+	if code == parley.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+	}
+	writeJSON(w, Status(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// decode reads a JSON body into v strictly: unknown fields, trailing data
+// and bodies over MaxBody are refused with an error naming the field.
+func decode(r *http.Request, v any) error {
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(data, v)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &parley.Error{Code: ETOOLARGE, Message: fmt.Sprintf("body: larger than %d bytes", MaxBody)}
+		}
+		return nil, parley.Errorf(parley.EINVALID, "body: %v", err)
+	}
+	return data, nil
+}
+
+// decodeBytes is decode's core, shared with the fuzz tests.
+func decodeBytes(data []byte, v any) error {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		data = []byte("{}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return parley.Errorf(parley.EINVALID, "%s: want %s, got %s", field, te.Type, te.Value)
+		case errors.As(err, &se):
+			return parley.Errorf(parley.EINVALID, "body: invalid JSON at byte %d: %v", se.Offset, err)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+			return parley.Errorf(parley.EINVALID, "%s: unknown field", strings.Trim(f, `"`))
+		}
+		return parley.Errorf(parley.EINVALID, "body: %v", err)
+	}
+	if dec.More() {
+		return parley.Errorf(parley.EINVALID, "body: data after the JSON object")
+	}
+	return nil
+}
