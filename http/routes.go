@@ -57,14 +57,14 @@ func (s *Server) Routes() []Route {
 // CreateBody is the body of POST /v1/negotiations. Give one of Example,
 // Scenario (a JSON object, or a string of YAML) or Issues with Parties.
 type CreateBody struct {
-	Title    string            `json:"title"`
-	Protocol string            `json:"protocol"`
-	Rule     string            `json:"rule,omitempty"`
-	Duration string            `json:"duration"`
-	Example  string            `json:"example,omitempty"`
-	Scenario json.RawMessage   `json:"scenario,omitempty"`
-	Issues   []scenario.Issue  `json:"issues,omitempty"`
-	Parties  []scenario.Party  `json:"parties,omitempty"`
+	Title    string           `json:"title"`
+	Protocol string           `json:"protocol"`
+	Rule     string           `json:"rule,omitempty"`
+	Duration string           `json:"duration"`
+	Example  string           `json:"example,omitempty"`
+	Scenario json.RawMessage  `json:"scenario,omitempty"`
+	Issues   []scenario.Issue `json:"issues,omitempty"`
+	Parties  []scenario.Party `json:"parties,omitempty"`
 }
 
 // ActionBody is the body of the action routes; each route accepts only
