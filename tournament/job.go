@@ -68,7 +68,7 @@ func (p *Plan) Run(j Job) Record {
 	}
 	var current atomic.Int32
 	current.Store(-1)
-	sess, mediated, err := p.session(j, false, &current)
+	sess, err := p.session(j, false, &current)
 	if err != nil {
 		return errorRecord(rec, e, err)
 	}
@@ -85,7 +85,7 @@ func (p *Plan) Run(j Job) Record {
 		case <-timer.C:
 			// The session goroutine cannot be stopped; it is abandoned and
 			// its result discarded.
-			res = &negotiation.Result{Status: negotiation.Failed, Party: -2,
+			res = &negotiation.Result{Status: negotiation.Failed, Party: -1,
 				Err: fmt.Errorf("negotiation abandoned after the %v timeout", cfg.Timeout)}
 			if c := current.Load(); c >= 0 {
 				res.Party = int(c)
@@ -93,13 +93,13 @@ func (p *Plan) Run(j Job) Record {
 			}
 		}
 	}
-	return fill(rec, e, res, mediated)
+	return fill(rec, e, res)
 }
 
 // Trace runs one negotiation of the plan with its trace on, for figures and
 // inspection; it returns the scenario entry and the engine's result.
 func (p *Plan) Trace(j Job) (*Entry, *negotiation.Result, error) {
-	sess, _, err := p.session(j, true, nil)
+	sess, err := p.session(j, true, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("replay %s: %w", j.KeyString, err)
 	}
@@ -108,13 +108,13 @@ func (p *Plan) Trace(j Job) (*Entry, *negotiation.Result, error) {
 
 // session sets up the job's negotiation. With current set, each
 // competitor's calls record its role there (for blaming on timeout).
-func (p *Plan) session(j Job, trace bool, current *atomic.Int32) (*negotiation.Session, bool, error) {
+func (p *Plan) session(j Job, trace bool, current *atomic.Int32) (*negotiation.Session, error) {
 	e, cfg := j.entry, p.Config
 	negs := make([]negotiation.Negotiator, e.Roles())
 	for r, c := range j.assign {
 		ng, err := cfg.Competitors[c].New()
 		if err != nil {
-			return nil, false, fmt.Errorf("competitor %q: %w", cfg.Competitors[c].Name, err)
+			return nil, fmt.Errorf("competitor %q: %w", cfg.Competitors[c].Name, err)
 		}
 		if cfg.Timeout > 0 && current != nil {
 			ng = watch(ng, int32(r), current)
@@ -123,7 +123,7 @@ func (p *Plan) session(j Job, trace bool, current *atomic.Int32) (*negotiation.S
 	}
 	proto, med, err := protocol.ByName(cfg.Protocol)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if br, ok := med.(*protocol.Broker); ok && cfg.Rule != "" {
 		br.Rule = protocol.Rule(strings.ToLower(cfg.Rule))
@@ -137,9 +137,9 @@ func (p *Plan) session(j Job, trace bool, current *atomic.Int32) (*negotiation.S
 		Rounds: rounds, Time: cfg.Time, CallLimit: cfg.CallLimit, Seed: j.Seed, Trace: trace,
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return sess, proto.Mediated(), nil
+	return sess, nil
 }
 
 // RunCommand returns the `parley run` command line that runs the job alone
@@ -179,12 +179,12 @@ func (p *Plan) RunCommand(j Job) string {
 // errorRecord records a negotiation that could not be set up.
 func errorRecord(rec Record, e *Entry, err error) Record {
 	rec.Status, rec.Error = StatusError, oneLine(err.Error())
-	return fill(rec, e, nil, false)
+	return fill(rec, e, nil)
 }
 
 // fill computes utilities, advantages, welfare and distances from the
 // session's result (nil when there was no session).
-func fill(rec Record, e *Entry, res *negotiation.Result, mediated bool) Record {
+func fill(rec Record, e *Entry, res *negotiation.Result) Record {
 	n := e.Roles()
 	rec.Utilities, rec.Advantages = make([]float64, n), make([]float64, n)
 	agreed := false
@@ -205,7 +205,7 @@ func fill(rec Record, e *Entry, res *negotiation.Result, mediated bool) Record {
 			switch {
 			case res.Party >= 0 && res.Party < n:
 				rec.Blame = rec.Competitors[res.Party]
-			case res.Party == negotiation.MediatorParty && mediated:
+			case res.Party == negotiation.MediatorParty:
 				rec.Blame = "mediator"
 			}
 		}
