@@ -71,4 +71,3 @@ func Example() {
 	fmt.Println(res.Status, "in round", res.Rounds, "on", res.Agreement)
 	// Output: agreement in round 26 on [6 2 8]
 }
-
