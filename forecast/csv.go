@@ -52,8 +52,9 @@ func LoadCSV(path string) ([]Input, error) {
 //     salience (any order, any case), then one row per actor. A file without
 //     a header is read in that column order. Salience is on a 0–1 scale, or on
 //     0–100 when any salience exceeds 1 (then all are divided by 100).
-//   - KTAB SMP: a first line "scenario,description,ACTORS,DIMENSIONS", a
-//     header "Actor,Description,Power,Pos1,Sal1,…", then per actor: name,
+//   - KTAB SMP: a first line "scenario,description,ACTORS,DIMENSIONS" (two
+//     integers), a header "Actor,Description,Power,Pos1,Sal1,…", then per
+//     actor: name,
 //     description, power, and a position and a salience (0–100) per
 //     dimension. Each dimension is returned as its own issue, named by its
 //     header; positions keep their 0–100 scale and saliences are divided by
@@ -69,7 +70,7 @@ func ReadCSV(data []byte, name string) ([]Input, error) {
 	if len(rows) == 0 {
 		return nil, &CSVError{File: name, Line: 1, Msg: "empty file: want a header and one row per actor"}
 	}
-	if isKTAB(rows[0]) {
+	if isKTAB(rows) {
 		return readKTAB(rows, lines, name)
 	}
 	in, err := readFour(rows, lines, name)
@@ -115,10 +116,12 @@ func readRecords(data []byte, name string) ([][]string, []int, error) {
 	return rows, lines, nil
 }
 
-// isKTAB reports whether a first line looks like KTAB's
-// "scenario,description,actors,dimensions".
-func isKTAB(first []string) bool {
-	if len(first) != 4 {
+// isKTAB reports whether the table starts like KTAB's: a line
+// "scenario,description,ACTORS,DIMENSIONS" (two integers last), then a header
+// starting with Actor and at least five columns.
+func isKTAB(rows [][]string) bool {
+	first := rows[0]
+	if len(first) != 4 || len(rows) < 2 || len(rows[1]) < 5 || !strings.EqualFold(strings.TrimSpace(rows[1][0]), "actor") {
 		return false
 	}
 	_, e1 := strconv.Atoi(strings.TrimSpace(first[2]))

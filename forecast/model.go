@@ -94,7 +94,7 @@ type engine struct {
 	s      []float64
 	x      []float64
 	r      []float64
-	rng    float64 // R, fixed at the initial range
+	rng    float64   // R, fixed at the initial range
 	d      []float64 // d[a*n+b] = (|x_a−x_b|/R)^r_a
 	us, uf []float64 // utilities of success and failure, perspective i, pair (i, j)
 	usq    []float64
@@ -104,7 +104,7 @@ type engine struct {
 	moves  []Move
 	// pow batch
 	pb, pe, po, pr []float64
-	pi         []int32
+	pi             []int32
 	// distinct positions: ux[i] indexes uv; pt[k*len(uv)+l] = P(uv[k], uv[l])
 	ux []int
 	uv []float64

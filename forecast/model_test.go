@@ -198,8 +198,8 @@ func TestExpectedUtility(t *testing.T) {
 	}{
 		{1, 0, 2, -2, 0, -2},
 		{0, 0.3, 2, -2, 0, 2},
-		{0.5, 0.5, 1, -1, 0, 0.5},            // .5(.5 − .5) + .5
-		{0.4, 0.25, 0.8, -0.4, 0.2, 0.24},    // .4(.2 − .3) + .6·.8 − .2
+		{0.5, 0.5, 1, -1, 0, 0.5},         // .5(.5 − .5) + .5
+		{0.4, 0.25, 0.8, -0.4, 0.2, 0.24}, // .4(.2 − .3) + .6·.8 − .2
 		{1, 1, 0.5, -3, 1 - math.Sqrt2, 0.5 - (1 - math.Sqrt2)},
 	} {
 		if got := eu(c.sj, c.p, c.us, c.uf, c.usq); !near(got, c.want, 1e-15) {
@@ -217,7 +217,7 @@ func TestClassify(t *testing.T) {
 		corrected MoveKind
 	}{
 		{0.2, 0.5, Confrontation, Confrontation},
-		{0.5, 0.2, "", ""},  // i would win: nobody moves on i's side
+		{0.5, 0.2, "", ""}, // i would win: nobody moves on i's side
 		{-0.1, 0.3, Compromise, Compromise},
 		{-0.5, 0.3, "", Capitulation}, // K1: dead in the replication
 		{-0.3, 0.3, "", ""},           // tie B = |A|
