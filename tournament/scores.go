@@ -88,7 +88,7 @@ type CompetitorScore struct {
 	Rank       int    `json:"rank"`
 	// Negotiations counts the roles it held; Failures the negotiations
 	// failed by its fault.
-	Negotiations int64           `json:"negotiations"`
+	Negotiations int64           `json:"roles"`
 	Failures     int64           `json:"failures"`
 	Scores       map[string]Stat `json:"scores"`
 }
@@ -258,7 +258,7 @@ func boolInt(b bool) int {
 // confidence half-width.
 func (s *Scores) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	h := []string{"scenario", "rank", "competitor", "negotiations", "failures"}
+	h := []string{"scenario", "rank", "competitor", "roles", "failures"}
 	for _, n := range ScoreNames() {
 		h = append(h, n+"_mean", n+"_ci95")
 	}
