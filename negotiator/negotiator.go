@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"parley"
@@ -47,13 +48,92 @@ func Names() []string {
 	return ns
 }
 
-// New returns a fresh negotiator of the named strategy.
+// New returns a fresh negotiator of the named strategy. A name may carry
+// parameters in parentheses, separated by spaces or semicolons:
+// "boulware(k=0.1)", "timedependent(e=0.5)", "aspiration(beta=2)",
+// "random(p=0.3)", "hardheaded(e=0.05; window=40)", "threshold(e=0.5)",
+// "annealer(t0=0.2)" (see the strategies' fields).
 func New(name string) (negotiation.Negotiator, error) {
-	f, ok := constructors[strings.ToLower(name)]
-	if !ok {
-		return nil, parley.Errorf(parley.EINVALID, "unknown negotiator %q (known: %s)", name, strings.Join(Names(), ", "))
+	base, args, hasArgs := strings.Cut(strings.TrimSpace(name), "(")
+	base = strings.ToLower(strings.TrimSpace(base))
+	if base == "timedependent" {
+		base = "linear"
 	}
-	return f(), nil
+	f, ok := constructors[base]
+	if !ok {
+		return nil, parley.Errorf(parley.EINVALID, "unknown negotiator %q (known: %s, timedependent(e=…))", name, strings.Join(Names(), ", "))
+	}
+	ng := f()
+	if !hasArgs {
+		return ng, nil
+	}
+	args, closed := strings.CutSuffix(strings.TrimSpace(args), ")")
+	if !closed {
+		return nil, parley.Errorf(parley.EINVALID, "negotiator %q: missing closing parenthesis", name)
+	}
+	for _, kv := range strings.FieldsFunc(args, func(r rune) bool { return r == ';' || r == ' ' }) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, parley.Errorf(parley.EINVALID, "negotiator %q: parameter %q is not key=value", name, kv)
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, parley.Errorf(parley.EINVALID, "negotiator %q: parameter %s: %q is not a number", name, k, v)
+		}
+		if err := setParam(ng, strings.ToLower(k), x); err != nil {
+			return nil, fmt.Errorf("negotiator %q: %w", name, err)
+		}
+	}
+	return ng, nil
+}
+
+// setParam sets one parameter of a strategy.
+func setParam(ng negotiation.Negotiator, k string, x float64) error {
+	bad := func() error { return parley.Errorf(parley.EINVALID, "parameter %s=%v is not valid for this strategy", k, x) }
+	nonNeg := x >= 0
+	switch a := ng.(type) {
+	case *TimeDependent:
+		switch {
+		case k == "e" && nonNeg:
+			a.E = x
+		case k == "k" && nonNeg && x <= 1:
+			a.K = x
+		default:
+			return bad()
+		}
+	case *Random:
+		if k != "p" || !nonNeg || x > 1 {
+			return bad()
+		}
+		a.AcceptProb = x
+	case *Aspiration:
+		if k != "beta" || x == 0 {
+			return bad()
+		}
+		a.Beta = x
+	case *FrequencyModel:
+		switch {
+		case k == "e" && x > 0:
+			a.E = x
+		case k == "window" && x >= 1 && x == math.Trunc(x):
+			a.Window = int(x)
+		default:
+			return bad()
+		}
+	case *Threshold:
+		if k != "e" || x <= 0 {
+			return bad()
+		}
+		a.E = x
+	case *Annealer:
+		if k != "t0" || x <= 0 {
+			return bad()
+		}
+		a.T0 = x
+	default:
+		return bad()
+	}
+	return nil
 }
 
 // base is what most strategies keep from Setup.

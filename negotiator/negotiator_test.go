@@ -265,3 +265,24 @@ func TestBidsOrderMatchesSort(t *testing.T) {
 		}
 	})
 }
+
+func TestNewWithParameters(t *testing.T) {
+	n, err := negotiator.New("timedependent(e=0.5; k=0.1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td := n.(*negotiator.TimeDependent); td.E != 0.5 || td.K != 0.1 {
+		t.Errorf("got e=%v k=%v", td.E, td.K)
+	}
+	if n, err := negotiator.New("Boulware"); err != nil || n.(*negotiator.TimeDependent).E != 0.2 {
+		t.Errorf("Boulware: %v %v", n, err)
+	}
+	if n, err := negotiator.New("hardheaded(e=0.05 window=40)"); err != nil || n.(*negotiator.FrequencyModel).Window != 40 {
+		t.Errorf("hardheaded: %v %v", n, err)
+	}
+	for _, bad := range []string{"boulware(e=x)", "boulware(e=0.5", "random(q=1)", "random(p=2)", "micro(e=1)", "boulware(e)", "boulware(k=NaN)"} {
+		if _, err := negotiator.New(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

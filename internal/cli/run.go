@@ -55,7 +55,8 @@ analyst holds the whole file.
 --agents takes one strategy for everyone (--agents boulware), one per
 participant in file order (--agents boulware,conceder), or by name
 (--agents "Russia=hardheaded,Iran=agentk"; the rest get the default).
-Strategies: ` + strings.Join(negotiator.Names(), ", ") + `.
+Strategies: ` + strings.Join(negotiator.Names(), ", ") + `; parameters go in
+parentheses, e.g. "timedependent(e=0.5; k=0.1)" or "aspiration(beta=2)".
 The default is boulware for saop and amop, hillclimber for singletext and
 threshold for broker.
 
