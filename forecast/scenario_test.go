@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -83,5 +84,54 @@ func TestFromScenarioNeedsCapability(t *testing.T) {
 	_, err = FromScenario(s)
 	if err == nil || !strings.Contains(err.Error(), `"Spa"`) || !strings.Contains(err.Error(), "capability") {
 		t.Fatalf("err = %v, want one naming Spa and capability", err)
+	}
+}
+
+// TestExamples: the YAML and CSV forms of the EC example give the same
+// rounds, and the scenario examples forecast in both modes (a faithful run
+// may stop when every actor has met, or refuse an issue on which all
+// actors start at one position).
+func TestExamples(t *testing.T) {
+	s, err := scenario.Load("../examples/ec-scholz.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := FromScenario(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromCSV, err := LoadCSV("../examples/ec-scholz.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ecInput().Actors
+	for _, ins := range [][]Input{fromYAML, fromCSV} {
+		if len(ins) != 1 || len(ins[0].Actors) != len(want) {
+			t.Fatalf("EC example read as %+v", ins)
+		}
+		for i, a := range want {
+			if ins[0].Actors[i] != a {
+				t.Errorf("EC actor %d = %+v, want %+v", i, ins[0].Actors[i], a)
+			}
+		}
+	}
+	for _, f := range []string{"../examples/astana.yaml", "../examples/us-russia.yaml"} {
+		s, err := scenario.Load(f)
+		if err != nil {
+			t.Logf("%s: %v (skipped)", f, err)
+			continue
+		}
+		ins, err := FromScenario(s)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, in := range ins {
+			if _, err := Run(in, Options{Mode: Faithful}); err != nil && !errors.Is(err, ErrDegenerate) {
+				t.Errorf("%s %s faithful: %v", f, in.Issue, err)
+			}
+			if _, err := Run(in, Options{Mode: Corrected}); err != nil {
+				t.Errorf("%s %s corrected: %v", f, in.Issue, err)
+			}
+		}
 	}
 }
