@@ -166,9 +166,18 @@ func agentNames(sc *scenario.Scenario, spec []string, def string) ([]string, err
 	for i := range names {
 		names[i] = def
 	}
+	// PARTY=NAME: an "=" before any parameter list "(…)".
+	assignment := func(s string) (party, agent string, ok bool) {
+		head, _, _ := strings.Cut(s, "(")
+		i := strings.Index(head, "=")
+		if i < 0 {
+			return "", "", false
+		}
+		return s[:i], s[i+1:], true
+	}
 	byName := false
 	for _, s := range spec {
-		if strings.Contains(s, "=") {
+		if _, _, ok := assignment(s); ok {
 			byName = true
 		}
 	}
@@ -176,7 +185,7 @@ func agentNames(sc *scenario.Scenario, spec []string, def string) ([]string, err
 	case len(spec) == 0:
 	case byName:
 		for _, s := range spec {
-			party, agent, ok := strings.Cut(s, "=")
+			party, agent, ok := assignment(s)
 			if !ok {
 				return nil, usageError{parley.Errorf(parley.EINVALID, "--agents: %q: mix of PARTY=NAME and plain names", s)}
 			}

@@ -90,3 +90,22 @@ parties:
 }
 
 func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o644) }
+
+func TestRunAgentsWithParameters(t *testing.T) {
+	code, out, errs := runCLI("run", triFixture, "--agents", "Ben=timedependent(e=0.5; k=0.1),Cy=aspiration(beta=2)", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep runReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{rep.Participants[0].Agent, rep.Participants[1].Agent, rep.Participants[2].Agent}
+	want := []string{"boulware", "timedependent(e=0.5; k=0.1)", "aspiration(beta=2)"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("agents %v, want %v", got, want)
+			break
+		}
+	}
+}
