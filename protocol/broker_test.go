@@ -188,3 +188,53 @@ func TestBrokerUnknownRule(t *testing.T) {
 		t.Errorf("unknown rule: %v by %d, want failed blaming the mediator", res.Status, res.Party)
 	}
 }
+
+// TestBrokerNarrows: after a package is turned down, the next one gives
+// every party that turned it down strictly more — unless no package can, in
+// which case the broker says it returns to the fairest package.
+func TestBrokerNarrows(t *testing.T) {
+	sc := negotiatortest.MustScenario(t, "trilateral")
+	res, err := negotiation.Run(negotiation.Config{
+		Scenario: sc, Protocol: protocol.SingleText{Broker: true}, Mediator: &protocol.Broker{},
+		Negotiators: []negotiation.Negotiator{&negotiator.Threshold{}, &negotiator.Threshold{E: 0.3}, &negotiator.Truthful{}},
+		Trace:       true, Analyst: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type proposal struct {
+		us       []float64
+		rejected []int
+		expl     string
+	}
+	var ps []proposal
+	for _, e := range res.Trace {
+		switch e.Action {
+		case negotiation.ActPropose:
+			ps = append(ps, proposal{us: e.Utilities, expl: e.Explanation})
+		case negotiation.ActReject:
+			ps[len(ps)-1].rejected = append(ps[len(ps)-1].rejected, e.Party)
+		}
+	}
+	if len(ps) < 3 {
+		t.Fatalf("only %d proposals; the test needs a longer run", len(ps))
+	}
+	narrowed := 0
+	for k := 1; k < len(ps); k++ {
+		if strings.Contains(ps[k].expl, "returns to the fairest") {
+			continue
+		}
+		for _, i := range ps[k-1].rejected {
+			if ps[k].us[i] <= ps[k-1].us[i] {
+				t.Errorf("proposal %d gives party %d %v, no more than the %v it turned down", k+1, i, ps[k].us[i], ps[k-1].us[i])
+			}
+		}
+		narrowed++
+	}
+	if narrowed == 0 {
+		t.Error("the broker never narrowed its search")
+	}
+	if res.Status != negotiation.Agreement {
+		t.Errorf("status %v", res.Status)
+	}
+}
