@@ -18,10 +18,10 @@ const DefaultRounds = 10
 // equal danger for every actor, or zero total capability×salience.
 var ErrDegenerate = errors.New("degenerate input")
 
-// ErrConverged is wrapped by the faithful model's error when every actor has
-// moved to one position: the replication divides by zero in the next round.
-// The rounds before it are a complete forecast; the error wraps
-// ErrDegenerate too.
+// ErrConverged is wrapped by the faithful model's error when every actor
+// holds one position, from the start or after moving there: the replication
+// divides by zero in the next round. The rounds before it are a complete
+// forecast (everyone agrees); the error wraps ErrDegenerate too.
 var ErrConverged = fmt.Errorf("%w: all actors hold one position", ErrDegenerate)
 
 // Options configure a run of the model.
@@ -275,7 +275,7 @@ func (e *engine) risk() error {
 			if n == 1 {
 				return fmt.Errorf("%w: a lone actor (danger levels are all equal, so risk acceptance divides by zero)", ErrDegenerate)
 			}
-			return fmt.Errorf("%w: all actors start at one position (the position range R is 0)", ErrDegenerate)
+			return fmt.Errorf("%w (%v) from the start, so the position range R is 0 and every utility divides by zero", ErrConverged, e.x[0])
 		}
 		return nil
 	}

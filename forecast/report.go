@@ -37,7 +37,9 @@ func moveVerb(k MoveKind) string {
 // toward whom and to where, with the two expected utilities behind each
 // move (12 significant digits, as the replication prints them), the
 // weighted median and mean of each round, and the forecast. stop is the
-// error that ended a faithful run early, or nil.
+// error that ended a faithful run early, or nil: after ErrConverged the
+// forecast is the agreed position; after another error the report ends
+// with the last round, without a forecast.
 func WriteReport(w io.Writer, in *Input, res *Result, stop error) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Issue %s: %d actors, mode %s\n", res.Issue, len(res.Actors), res.Mode)
@@ -70,7 +72,9 @@ func WriteReport(w io.Writer, in *Input, res *Result, stop error) error {
 		fmt.Fprintf(&b, "Round %d: every actor holds %s; the replication would divide by zero here, so the run stops.\n",
 			last.Round+1, in.Pos(last.Positions[0]))
 	case stop != nil:
-		fmt.Fprintf(&b, "Stopped: %v\n", stop)
+		// The caller reports the error; there is no forecast.
+		_, err := io.WriteString(w, b.String())
+		return err
 	}
 	fmt.Fprintf(&b, "Forecast: %s (weighted median after round %d); weighted mean %s\n",
 		in.Pos(res.Forecast()), last.Round, strconv.FormatFloat(res.FinalMean(), 'g', -1, 64))

@@ -141,6 +141,7 @@ func runForecast(cmd *cobra.Command, path string, f *forecastFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	var docs []any
+	var firstErr error
 	matched := false
 	for k := range ins {
 		in := &ins[k]
@@ -168,7 +169,17 @@ func runForecast(cmd *cobra.Command, path string, f *forecastFlags) error {
 			doc, err = forecastOnce(cmd, in, opt, f, plotPath)
 		}
 		if err != nil {
-			return err
+			// A degenerate issue does not stop the others; report it last.
+			if !errors.Is(err, forecast.ErrDegenerate) || len(ins) == 1 {
+				return err
+			}
+			if !f.json {
+				fmt.Fprintf(out, "Stopped: %v\n", err)
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
 		docs = append(docs, doc)
 	}
@@ -188,7 +199,7 @@ func runForecast(cmd *cobra.Command, path string, f *forecastFlags) error {
 			return fmt.Errorf("write forecast: %w", err)
 		}
 	}
-	return nil
+	return firstErr
 }
 
 func selectIssues(ins []forecast.Input, want []string) ([]forecast.Input, error) {
@@ -258,7 +269,7 @@ func runStop(in *forecast.Input, opt forecast.Options) (*forecast.Result, error,
 		return res, err, nil
 	}
 	if errors.Is(err, forecast.ErrDegenerate) {
-		return res, nil, &parley.Error{Code: parley.EINVALID, Message: err.Error() + " (the replication divides by zero here; --mode corrected gives a defined result)"}
+		return res, nil, degenerateError{err}
 	}
 	return res, nil, err
 }
@@ -480,3 +491,16 @@ func writeComparison(w io.Writer, in, changed *forecast.Input, cmp *forecast.Com
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// degenerateError is a faithful run that the replication could not finish:
+// invalid input for the command line, with a hint.
+type degenerateError struct{ err error }
+
+func (e degenerateError) Error() string {
+	return e.err.Error() + " (the replication divides by zero here; --mode corrected gives a defined result)"
+}
+
+func (e degenerateError) Unwrap() error { return e.err }
+
+// ErrorCode makes the exit code that of invalid input.
+func (e degenerateError) ErrorCode() string { return parley.EINVALID }
