@@ -214,7 +214,7 @@ func runTournament(cmd *cobra.Command, cfg *tournament.Config, f tournamentFlags
 				progressbar.OptionSetItsString("neg"),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionFullWidth(),
+				progressbar.OptionSetWidth(30),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 			)
 		}
