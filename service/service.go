@@ -51,6 +51,11 @@ type entry struct {
 	st    *live.State
 	timer *time.Timer
 	subs  map[*Subscription]struct{}
+	// broker is the automatic broker, in step with the first brokerAt
+	// versions (it proposed them and learned the votes of all but the
+	// last).
+	broker   *protocol.Broker
+	brokerAt int
 }
 
 // Options configure Open.
@@ -517,10 +522,19 @@ func (s *Service) followUp(ctx context.Context, e *entry) error {
 	if st.Current() != nil && !st.VotesComplete() {
 		return nil
 	}
-	b, err := s.brokerFor(st, true)
-	if err != nil {
-		return err
+	n := len(st.Versions)
+	b := e.broker
+	if b == nil || e.brokerAt != n {
+		var err error
+		if b, err = s.brokerFor(st, true); err != nil {
+			return err
+		}
+	} else if n > 0 {
+		if err := learnVersion(b, st, &st.Versions[n-1]); err != nil {
+			return err
+		}
 	}
+	e.broker, e.brokerAt = nil, 0
 	text, expl, err := b.Propose(nil)
 	if err != nil {
 		return fmt.Errorf("broker: %w", err)
@@ -532,7 +546,11 @@ func (s *Service) followUp(ctx context.Context, e *entry) error {
 		ev.Party = name
 		return s.commit(ctx, e, []live.Event{ev}, nil)
 	}
-	return s.commit(ctx, e, []live.Event{st.TextEvent(now, name, text, expl)}, nil)
+	if err := s.commit(ctx, e, []live.Event{st.TextEvent(now, name, text, expl)}, nil); err != nil {
+		return err
+	}
+	e.broker, e.brokerAt = b, n+1
+	return nil
 }
 
 // brokerFor builds a broker over the state's participants and replays the
@@ -569,25 +587,34 @@ func (s *Service) brokerFor(st *live.State, proposing bool) (*protocol.Broker, e
 		if len(v.Votes) == 0 {
 			continue
 		}
-		votes := make([]negotiation.Vote, len(st.Order))
-		for i := range votes {
-			votes[i] = negotiation.Vote{Response: negotiation.Accept, Blocking: -1}
-		}
-		for _, vt := range v.Votes {
-			i := slices.Index(st.Order, vt.Party)
-			if i < 0 || vt.Accept {
-				continue
-			}
-			votes[i] = negotiation.Vote{Response: negotiation.Reject, Blocking: -1}
-			if len(vt.Blocking) > 0 {
-				votes[i].Blocking = vt.Blocking[0]
-			}
-		}
-		if err := b.Learn(nil, v.Outcome, votes); err != nil {
-			return nil, fmt.Errorf("broker replay: %w", err)
+		if err := learnVersion(b, st, &v); err != nil {
+			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// learnVersion tells the broker the votes on one version: critiques are
+// rejections naming their first issue; missing votes count as acceptances.
+func learnVersion(b *protocol.Broker, st *live.State, v *live.Version) error {
+	votes := make([]negotiation.Vote, len(st.Order))
+	for i := range votes {
+		votes[i] = negotiation.Vote{Response: negotiation.Accept, Blocking: -1}
+	}
+	for _, vt := range v.Votes {
+		i := slices.Index(st.Order, vt.Party)
+		if i < 0 || vt.Accept {
+			continue
+		}
+		votes[i] = negotiation.Vote{Response: negotiation.Reject, Blocking: -1}
+		if len(vt.Blocking) > 0 {
+			votes[i].Blocking = vt.Blocking[0]
+		}
+	}
+	if err := b.Learn(nil, v.Outcome, votes); err != nil {
+		return fmt.Errorf("broker: learn: %w", err)
+	}
+	return nil
 }
 
 // suggest asks the broker for the next text to suggest to a human mediator.
