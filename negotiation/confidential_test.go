@@ -70,13 +70,13 @@ func leaks(t reflect.Type, path string, seen map[reflect.Type]bool, skip map[str
 
 // TestNegotiatorCannotReachOthersUtility proves by the types that nothing a
 // negotiator is given can hold another party's preferences: every argument
-// of every Negotiator and Objector method, walked through all its fields,
+// of every Negotiator, Objector and Listener method, walked through all its fields,
 // contains no utility function, profile, preferences, party record,
 // interface or function — except Setup.Profile, the negotiator's own profile
 // (checked by value below), and Setup.Rand, its own random source.
 func TestNegotiatorCannotReachOthersUtility(t *testing.T) {
 	skip := map[string]bool{"Setup.Profile": true, "Setup.Rand": true}
-	for _, it := range []reflect.Type{reflect.TypeFor[negotiation.Negotiator](), reflect.TypeFor[negotiation.Objector]()} {
+	for _, it := range []reflect.Type{reflect.TypeFor[negotiation.Negotiator](), reflect.TypeFor[negotiation.Objector](), reflect.TypeFor[negotiation.Listener]()} {
 		for i := 0; i < it.NumMethod(); i++ {
 			m := it.Method(i)
 			for j := 0; j < m.Type.NumIn(); j++ {

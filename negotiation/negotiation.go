@@ -158,6 +158,15 @@ type Objector interface {
 	Objection(st *State, text []int) int
 }
 
+// Listener is implemented by negotiators that want to see every public
+// action of the session as it happens — every offer, vote, end and
+// mediator's text, by any party — not only the outcomes put to them. The
+// event carries no utility (Utility is NaN, Utilities nil). It is the
+// engine's, reused: read it during the call, do not keep it or its Outcome.
+type Listener interface {
+	Observe(e *Event)
+}
+
 // Vote is one party's answer to a mediator's text.
 type Vote struct {
 	Response Response

@@ -49,7 +49,9 @@ type Session struct {
 	agreedRound, acceptedRound int
 	// Copies handed to parties, so that none can change the engine's
 	// offers or texts.
-	offerView, acceptedView []int
+	offerView, acceptedView, listenView []int
+	// listeners are the negotiators that implement Listener.
+	listeners []int
 }
 
 // view copies an outcome into the buffer handed to a responding party.
@@ -133,6 +135,12 @@ func New(cfg Config) (*Session, error) {
 	if cfg.Protocol.Mediated() {
 		s.med = cfg.Mediator
 	}
+	for i, ng := range cfg.Negotiators {
+		if _, ok := ng.(Listener); ok {
+			s.listeners = append(s.listeners, i)
+		}
+	}
+	s.listenView = make([]int, sp.Issues())
 	return s, nil
 }
 
@@ -618,6 +626,9 @@ func (s *Session) Accepted() []int {
 func (s *Session) Expired() bool { return s.expired }
 
 func (s *Session) event(i int, a Action, o []int, proposer, blocking int, expl string) {
+	if s.listeners != nil {
+		s.tell(i, a, o, proposer, blocking, expl)
+	}
 	if !s.cfg.Trace && s.cfg.Watch == nil {
 		return
 	}
@@ -642,6 +653,35 @@ func (s *Session) event(i int, a Action, o []int, proposer, blocking int, expl s
 	if s.cfg.Trace {
 		s.trace = append(s.trace, e)
 	}
+}
+
+// tell shows an action, in its public form, to every negotiator that
+// listens. The outcome is a copy in a session buffer, valid during the call.
+func (s *Session) tell(i int, a Action, o []int, proposer, blocking int, expl string) {
+	e := Event{Round: s.round, T: s.state.T, Party: i, Action: a, Proposer: proposer, Blocking: blocking, Explanation: expl, Utility: math.NaN()}
+	for _, j := range s.listeners {
+		if s.status != Running {
+			return
+		}
+		if o != nil {
+			copy(s.listenView, o)
+			e.Outcome = s.listenView
+		}
+		if err := s.observe(j, &e); err != nil {
+			s.fail(j, fmt.Errorf("observe: %w", err))
+			return
+		}
+	}
+}
+
+func (s *Session) observe(j int, e *Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r}
+		}
+	}()
+	s.negs[j].(Listener).Observe(e)
+	return nil
 }
 
 // watch calls the watcher, dropping it if it panics.

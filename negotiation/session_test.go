@@ -2,6 +2,7 @@ package negotiation_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -198,5 +199,51 @@ func TestPartyCannotAlterTheOffer(t *testing.T) {
 	res := runTiny(t, &scripted{offer: []int{0}}, vandal{}, nil)
 	if res.Status != negotiation.Agreement || res.Agreement[0] != 0 {
 		t.Errorf("got %v on %v, want agreement on [0]", res.Status, res.Agreement)
+	}
+}
+
+// listening is a Boulware that records the public actions it is shown.
+type listening struct {
+	negotiation.Negotiator
+	seen []string
+}
+
+func (l *listening) Observe(e *negotiation.Event) {
+	if e.Utility == e.Utility || e.Utilities != nil {
+		panic("a listener was shown a utility")
+	}
+	l.seen = append(l.seen, fmt.Sprintf("%d %s %v", e.Party, e.Action, e.Outcome))
+}
+
+// TestListenerSeesEveryAction: in three-party SAOP a listening party sees
+// the offers and answers of the other two, not only the offers put to it,
+// and exactly the trace's actions.
+func TestListenerSeesEveryAction(t *testing.T) {
+	sc := negotiatortest.MustScenario(t, "trilateral")
+	l := &listening{Negotiator: negotiator.Conceder()}
+	res, err := negotiation.Run(negotiation.Config{Scenario: sc, Protocol: protocol.SAOP{}, Trace: true,
+		Negotiators: []negotiation.Negotiator{negotiator.Conceder(), negotiator.Conceder(), l}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.seen) != len(res.Trace) {
+		t.Fatalf("listener saw %d actions, trace has %d", len(l.seen), len(res.Trace))
+	}
+	for i, e := range res.Trace {
+		if want := fmt.Sprintf("%d %s %v", e.Party, e.Action, e.Outcome); l.seen[i] != want {
+			t.Errorf("action %d: saw %q, want %q", i, l.seen[i], want)
+		}
+	}
+}
+
+// panicListener panics when told of an action.
+type panicListener struct{ negotiation.Negotiator }
+
+func (panicListener) Observe(*negotiation.Event) { panic("listener") }
+
+func TestPanickingListenerIsBlamed(t *testing.T) {
+	res := runTiny(t, negotiator.Conceder(), panicListener{negotiator.Conceder()}, nil)
+	if res.Status != negotiation.Failed || res.Party != 1 {
+		t.Errorf("got %v party %d, want failed blaming 1", res.Status, res.Party)
 	}
 }
