@@ -296,31 +296,11 @@ func (s *Scores) WriteJSON(w io.Writer) error {
 // WriteTable prints the overall ranking and the agreement rate per
 // scenario as aligned text.
 func (s *Scores) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "rank\tcompetitor\troles\tfailures\t")
-	for _, n := range ScoreNames() {
-		fmt.Fprintf(tw, "%s\t", n)
-	}
-	fmt.Fprintln(tw)
-	for _, c := range s.Overall {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t", c.Rank, c.Competitor, c.Negotiations, c.Failures)
-		for _, n := range ScoreNames() {
-			st := c.Scores[n]
-			if math.IsNaN(st.Mean) {
-				fmt.Fprintf(tw, "–\t")
-			} else if math.IsNaN(st.CI) {
-				fmt.Fprintf(tw, "%.3f\t", st.Mean)
-			} else {
-				fmt.Fprintf(tw, "%.3f ± %.3f\t", st.Mean, st.CI)
-			}
-		}
-		fmt.Fprintln(tw)
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("write scores: %w", err)
+	if err := writeRanking(w, s.Overall); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "\nRanked by %s (mean ± half-width of the %.0f%% confidence interval), %d negotiations.\n\n", s.RankBy, 100*Confidence, s.Negotiations)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tnegotiations\tagreement rate\tbest\t")
 	for _, sc := range s.Scenarios {
 		best := ""
@@ -328,6 +308,46 @@ func (s *Scores) WriteTable(w io.Writer) error {
 			best = sc.Competitors[0].Competitor
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%s\t\n", sc.Scenario, sc.Negotiations, sc.AgreementRate(), best)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write scores: %w", err)
+	}
+	return nil
+}
+
+// WriteScenarioTables prints the ranking of each scenario.
+func (s *Scores) WriteScenarioTables(w io.Writer) error {
+	for _, sc := range s.Scenarios {
+		fmt.Fprintf(w, "\n%s: %d negotiations, agreement rate %.3f\n", sc.Scenario, sc.Negotiations, sc.AgreementRate())
+		if err := writeRanking(w, sc.Competitors); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRanking prints competitors' scores as an aligned table.
+func writeRanking(w io.Writer, cs []CompetitorScore) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "rank\tcompetitor\troles\tfailures\t")
+	for _, n := range ScoreNames() {
+		fmt.Fprintf(tw, "%s\t", n)
+	}
+	fmt.Fprintln(tw)
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t", c.Rank, c.Competitor, c.Negotiations, c.Failures)
+		for _, n := range ScoreNames() {
+			st := c.Scores[n]
+			switch {
+			case math.IsNaN(st.Mean):
+				fmt.Fprintf(tw, "–\t")
+			case math.IsNaN(st.CI):
+				fmt.Fprintf(tw, "%.3f\t", st.Mean)
+			default:
+				fmt.Fprintf(tw, "%.3f ± %.3f\t", st.Mean, st.CI)
+			}
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write scores: %w", err)

@@ -38,11 +38,12 @@ type tournamentFlags struct {
 	rotate      bool
 	rankBy      string
 
-	workers int
-	out     string
-	shard   string
-	quiet   bool
-	plotDir string
+	workers    int
+	out        string
+	shard      string
+	quiet      bool
+	plotDir    string
+	byScenario bool
 }
 
 func newTournamentCmd() *cobra.Command {
@@ -98,6 +99,7 @@ plan; 'parley tournament merge' joins the parts.`,
 	fl.StringVar(&f.shard, "shard", "", "run only shard k of n (k/n)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.plotDir, "plot", "", "write the tournament's figures (SVG and PNG) to this folder")
+	fl.BoolVar(&f.byScenario, "by-scenario", false, "also print the ranking of each scenario")
 	cmd.AddCommand(newTournamentMergeCmd(), newTournamentScoresCmd(), newTournamentKeysCmd(), newTournamentReplayCmd())
 	return cmd
 }
@@ -250,6 +252,11 @@ func runTournament(cmd *cobra.Command, cfg *tournament.Config, f tournamentFlags
 	if err := sc.WriteTable(stdout); err != nil {
 		return err
 	}
+	if f.byScenario {
+		if err := sc.WriteScenarioTables(stdout); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "\nResults: %s, scores: %s, %s\n", filepath.Join(f.out, tournament.ResultsFile),
 		filepath.Join(f.out, tournament.ScoresCSV), filepath.Join(f.out, tournament.ScoresJSON))
 	if f.plotDir != "" {
@@ -300,7 +307,7 @@ computed on the merged results.`,
 
 func newTournamentScoresCmd() *cobra.Command {
 	var rankBy, plotDir string
-	var asJSON bool
+	var asJSON, byScenario bool
 	cmd := &cobra.Command{
 		Use:   "scores DIR",
 		Short: "Score the results of a tournament again (e.g. ranked by another score)",
@@ -318,12 +325,19 @@ func newTournamentScoresCmd() *cobra.Command {
 			if asJSON {
 				return sc.WriteJSON(cmd.OutOrStdout())
 			}
-			return sc.WriteTable(cmd.OutOrStdout())
+			if err := sc.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if byScenario {
+				return sc.WriteScenarioTables(cmd.OutOrStdout())
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&rankBy, "rank-by", "", "score to rank by: "+strings.Join(tournament.ScoreNames(), ", "))
 	cmd.Flags().StringVar(&plotDir, "plot", "", "write the tournament's figures to this folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the scores as JSON")
+	cmd.Flags().BoolVar(&byScenario, "by-scenario", false, "also print the ranking of each scenario")
 	return cmd
 }
 
