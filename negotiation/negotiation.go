@@ -9,10 +9,15 @@
 //
 // A Negotiator is given a Setup: its own utility.Profile and a Public view
 // (issues, party names, deadline, protocol) — nothing else. During the
-// session it sees State values (round, relative time, who proposed) and the
-// outcomes put to it. No type a negotiator receives holds another party's
-// preferences, reservation value or discount. Only a Mediator is given a
-// Trusted value with every participant's profile; that is the broker's role.
+// session it sees State values (round, relative time, who proposed), the
+// outcomes put to it and, if it is a Listener, every public action. No type
+// a negotiator receives holds another party's preferences, reservation value
+// or discount (a test walks the types to prove it). Only a Mediator is given
+// a Trusted value with every participant's profile; that is the broker's
+// role. Observers get the public actions through Config.Watch.
+//
+// Parties get copies — of their profile, of the public view, of every offer
+// and text — so none can change what another sees or agrees to.
 //
 // # Time
 //
