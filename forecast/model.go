@@ -106,9 +106,9 @@ type engine struct {
 	pb, pe, po, pr []float64
 	pi             []int32
 	// distinct positions: ux[i] indexes uv; pt[k*len(uv)+l] = P(uv[k], uv[l])
-	ux []int
-	uv []float64
-	pt []float64
+	ux, rep, src []int
+	uv           []float64
+	pt           []float64
 	// median scratch
 	set  pyset
 	dist []float64
@@ -204,22 +204,22 @@ func (e *engine) probabilities() error {
 		e.pt = make([]float64, nu*nu)
 	}
 	e.pt = e.pt[:nu*nu]
-	rep := make([]int, 0, 16)
+	rep := e.rep[:0]
 	for k := range e.uv {
 		rep = append(rep, slices.Index(e.ux, k))
 	}
+	e.rep = rep
 	for k := 0; k < nu; k++ {
 		e.pt[k*nu+k] = 0
 		for l := k + 1; l < nu; l++ {
 			i, j := rep[k], rep[l]
 			var up, down float64
 			for v := 0; v < n; v++ {
+				// Adding +0 for the voters who prefer the other side leaves the
+				// left-to-right sums of the positive votes unchanged.
 				vote := float64(e.cs[v] * (e.d[v*n+j] - e.d[v*n+i]))
-				if vote > 0 {
-					up += vote
-				} else if vote < 0 {
-					down -= vote
-				}
+				up += max(vote, 0)
+				down += max(-vote, 0)
 			}
 			if e.z == 0 {
 				if e.mode == Faithful {
@@ -358,7 +358,10 @@ func (e *engine) tables() {
 		e.po = make([]float64, n*w)
 	}
 	e.po = e.po[:n*w]
-	src := make([]int, n) // the actor whose rows a copies, or a itself
+	if cap(e.src) < n {
+		e.src = make([]int, n)
+	}
+	src := e.src[:n] // the actor whose rows a copies, or a itself
 	for a := 0; a < n; a++ {
 		src[a] = a
 		for b := 0; b < a; b++ {
