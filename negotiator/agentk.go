@@ -17,18 +17,19 @@ import (
 //
 // never below its reservation value. It offers a random outcome among the
 // ten nearest above a bid target computed the same way with a randomised
-// exponent β = α + τ·(u − ½), u uniform, and accepts an offer worth at
-// least its target, or the best offer received so far once it is above
-// the estimate e.
+// exponent β = α + τ·(u − ½), u uniform. It accepts an offer x (normalised)
+// at or above its target; below it, with probability p = t^α/5 + (x −
+// target) when p ≥ 0.1 (as the ANAC code); never below its reservation
+// value.
 type AgentK struct {
 	base
 	n, sum, sumSq float64
-	bestSeen      float64
+	alpha         float64
 }
 
 // Init implements negotiation.Negotiator.
 func (a *AgentK) Init(s *negotiation.Setup) error {
-	a.n, a.sum, a.sumSq, a.bestSeen = 0, 0, 0, 0
+	a.n, a.sum, a.sumSq = 0, 0, 0
 	return a.init(s, true)
 }
 
@@ -48,9 +49,9 @@ func (a *AgentK) denorm(x float64) float64 {
 	return lo + x*(a.hi-lo)
 }
 
-// targets returns the acceptance target, the bid target and the estimate,
-// in own (not normalised) utility.
-func (a *AgentK) targets(t float64) (accept, bid, est float64) {
+// targets returns the acceptance target and the bid target, normalised,
+// and records α.
+func (a *AgentK) targets(t float64) (accept, bid float64) {
 	mean, dev := 0.0, 0.0
 	if a.n > 0 {
 		mean = a.sum / a.n
@@ -69,15 +70,14 @@ func (a *AgentK) targets(t float64) (accept, bid, est float64) {
 		return math.Min(1, r*p+1-r)
 	}
 	floor := a.norm(a.floor)
-	accept = a.denorm(math.Max(floor, f(alpha)))
-	bid = a.denorm(math.Max(floor, f(beta)))
-	return accept, bid, a.denorm(e)
+	a.alpha = alpha
+	return math.Max(floor, f(alpha)), math.Max(floor, f(beta))
 }
 
 // Propose implements negotiation.Negotiator.
 func (a *AgentK) Propose(st *negotiation.State) ([]int, error) {
-	_, bid, _ := a.targets(st.T)
-	end := a.bids.AtLeast(bid)
+	_, bid := a.targets(st.T)
+	end := a.bids.AtLeast(a.denorm(bid))
 	start := max(0, end-9)
 	return a.bids.Outcome(start + a.rng.IntN(end-start+1)), nil
 }
@@ -91,10 +91,16 @@ func (a *AgentK) Respond(st *negotiation.State, offer []int) (negotiation.Respon
 		a.sum += x
 		a.sumSq += x * x
 	}
-	acc, _, est := a.targets(st.T)
-	good := u >= acc || (u >= est && u >= a.bestSeen)
-	a.bestSeen = math.Max(a.bestSeen, u)
-	if good && a.rational(u) {
+	if !a.rational(u) {
+		return negotiation.Reject, nil
+	}
+	target, _ := a.targets(st.T)
+	x := a.norm(u)
+	if x >= target {
+		return negotiation.Accept, nil
+	}
+	p := math.Pow(st.T, a.alpha)/5 + (x - target)
+	if p >= 0.1 && a.rng.Float64() < p {
 		return negotiation.Accept, nil
 	}
 	return negotiation.Reject, nil
