@@ -339,7 +339,7 @@ func linearPreferences(d *domain, p *profile, opts *Options) (*scenario.Preferen
 		li := scenario.LinearIssue{Weight: w}
 		switch di.kind {
 		case kindDiscrete:
-			li.Values, err = discreteValues(d, di, p, pi, opts.Raw)
+			li.Values, li.Scale, err = discreteValues(d, di, p, pi, opts.Raw)
 		case kindInteger:
 			li.Function, err = integerFunction(di, p, pi)
 		case kindReal:
@@ -375,37 +375,41 @@ func linearPreferences(d *domain, p *profile, opts *Options) (*scenario.Preferen
 	return &scenario.Preferences{Linear: lin}, nil
 }
 
-func discreteValues(d *domain, di *issue, p *profile, pi *issue, raw bool) (map[string]float64, error) {
+// discreteValues returns an issue's evaluations and the scale that divides
+// them: GENIUS's value utility is evaluation / (largest evaluation of the
+// issue), or 0 for every value when that largest is below 0.00001 (as
+// EvaluatorDiscrete.normalize). With raw, the evaluations as written and no
+// scale. The evaluations are kept as written, with the largest as Scale, so
+// that exact arithmetic sees the division exactly.
+func discreteValues(d *domain, di *issue, p *profile, pi *issue, raw bool) (map[string]float64, *float64, error) {
 	inDomain := map[string]bool{}
 	for _, v := range di.values {
 		inDomain[v] = true
 	}
 	for _, v := range pi.values {
 		if !inDomain[v] {
-			return nil, errAt(p.file, pi.n, "value %q of issue %q is not in the domain %s", v, pi.name, d.file)
+			return nil, nil, errAt(p.file, pi.n, "value %q of issue %q is not in the domain %s", v, pi.name, d.file)
 		}
 	}
 	mx := 0.0
 	for _, v := range di.values {
 		e, ok := pi.evals[v]
 		if !ok {
-			return nil, errAt(p.file, pi.n, "issue %q: no evaluation for value %q", pi.name, v)
+			return nil, nil, errAt(p.file, pi.n, "issue %q: no evaluation for value %q", pi.name, v)
 		}
 		mx = math.Max(mx, e)
 	}
 	out := make(map[string]float64, len(di.values))
 	for _, v := range di.values {
-		e := pi.evals[v]
-		switch {
-		case raw:
-			out[v] = e
-		case mx < 0.00001: // as GENIUS's EvaluatorDiscrete.normalize
+		out[v] = pi.evals[v]
+		if !raw && mx < 0.00001 {
 			out[v] = 0
-		default:
-			out[v] = e / mx
 		}
 	}
-	return out, nil
+	if raw || mx < 0.00001 || mx == 1 {
+		return out, nil, nil
+	}
+	return out, ptr(mx), nil
 }
 
 // integerFunction maps an integer evaluator: u = offset + slope·(x − lb),

@@ -63,7 +63,7 @@ func Export(sc *scenario.Scenario, warn func(string)) ([]File, error) {
 				continue
 			}
 			f := li.Function
-			if f.Shape != scenario.ShapeLinear || !in01(*f.AtMin) || !in01(*f.AtMax) {
+			if f.Shape != scenario.ShapeLinear || !in01(*f.AtMin) || !in01(*f.AtMax) || li.Scale != nil {
 				ok = false
 			}
 		}
@@ -231,6 +231,19 @@ func writeIssueEval(b *strings.Builder, is *scenario.Issue, index int, integer b
 		m = math.Max(m, v)
 	}
 	w := li.Weight
+	if li.Scale != nil {
+		if *li.Scale == m {
+			// Evaluations divided by their largest: exactly GENIUS's
+			// normalisation, so they are written as they are.
+			writeIssue(b, is, index, false, vals)
+			b.WriteString("</issue>\n")
+			return w, nil
+		}
+		for k := range vals {
+			vals[k] /= *li.Scale
+		}
+		m /= *li.Scale
+	}
 	if m > 0 && m != 1 {
 		for k := range vals {
 			vals[k] /= m

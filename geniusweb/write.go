@@ -94,7 +94,7 @@ func Export(sc *scenario.Scenario, warn func(string)) ([]File, error) {
 		if is.Type != scenario.Categorical && *is.Max > *is.Min {
 			asRange[i] = true
 			for _, pi := range parties {
-				if li, ok := sc.Parties[pi].Preferences.Linear.Issues[is.Name]; ok && li.Function.Shape != scenario.ShapeLinear {
+				if li, ok := sc.Parties[pi].Preferences.Linear.Issues[is.Name]; ok && (li.Function.Shape != scenario.ShapeLinear || li.Scale != nil) {
 					asRange[i] = false
 				}
 			}
@@ -158,6 +158,9 @@ func Export(sc *scenario.Scenario, warn func(string)) ([]File, error) {
 						v = li.Values[is.Values[k]]
 					} else {
 						v = utility.ValueFunction(li.Function, is).At(is.Number(k))
+					}
+					if li.Scale != nil {
+						v /= *li.Scale // as utility.Compile divides
 					}
 				}
 				if v < 0 || v > 1 {

@@ -35,7 +35,7 @@ func TestLoad(t *testing.T) {
 		issues  int
 		parties []string
 	}{
-		{"parley yaml", []string{"testdata/roundtrip.yaml"}, Options{}, 4, []string{"alice", "bob", "carol"}},
+		{"parley yaml", []string{"testdata/roundtrip.yaml"}, Options{}, 4, []string{"alice", "bob", "carol", "dave"}},
 		{"parley json", []string{"testdata/parley.json"}, Options{}, 1, []string{"p"}},
 		{"genius folder", []string{"../genius/testdata/itex"}, Options{}, 4, []string{"ItexvsCypress_Cypress", "ItexvsCypress_Itex"}},
 		{"genius files, profiles first", []string{"../genius/testdata/laptop/laptop_seller_utility.xml", "../genius/testdata/laptop/laptop_domain.xml", "../genius/testdata/laptop/laptop_buyer_utility.xml"},

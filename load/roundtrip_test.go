@@ -96,11 +96,12 @@ func TestRoundTripGeniusWeb(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := roundTrip(t, sc, geniusweb.WriteDir)
-	if len(back.Parties) != 2 {
-		t.Fatalf("%d parties read back, want the 2 participants", len(back.Parties))
+	if len(back.Parties) != 3 {
+		t.Fatalf("%d parties read back, want the 3 participants", len(back.Parties))
 	}
-	// Weights and utilities are written as given: identical utilities.
-	compareUtilities(t, sc, back, map[string]bool{"alice": true, "bob": true}, 0)
+	// Weights and utilities are written as given (value utilities divided
+	// by their scale, as utility.Compile divides): identical utilities.
+	compareUtilities(t, sc, back, map[string]bool{"alice": true, "bob": true, "dave": true}, 0)
 	// The reservation bid keeps exactly the same outcomes acceptable.
 	for _, name := range []string{"alice", "bob"} {
 		r0, r1 := *sc.Party(name).Reservation, *back.Party(name).Reservation
@@ -122,14 +123,18 @@ func TestRoundTripGenius(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := roundTrip(t, sc, genius.WriteDir)
-	if len(back.Parties) != 2 {
-		t.Fatalf("%d parties read back, want the 2 participants", len(back.Parties))
+	if len(back.Parties) != 3 {
+		t.Fatalf("%d parties read back, want the 3 participants", len(back.Parties))
 	}
 	// alice's largest value utility is 1 on every issue, so GENIUS's
-	// normalisation divides by 1: identical. bob's color and rate peak
-	// below 1: evaluations are written divided by the peak and the weight
-	// multiplied by it, equal up to rounding.
-	compareUtilities(t, sc, back, map[string]bool{"alice": true}, 1e-12)
+	// normalisation divides by 1: identical. dave's color values carry
+	// their largest as scale, which is GENIUS's normalisation: identical.
+	// bob's color and rate peak below 1: evaluations are written divided
+	// by the peak and the weight multiplied by it, equal up to rounding.
+	compareUtilities(t, sc, back, map[string]bool{"alice": true, "dave": true}, 1e-12)
+	if li := back.Party("dave").Preferences.Linear.Issues["color"]; li.Scale == nil || *li.Scale != 12 || li.Values["blue"] != 12 {
+		t.Errorf("dave's color read back as %+v, want the evaluations with scale 12", li)
+	}
 	for _, name := range []string{"alice", "bob"} {
 		a, b := sc.Party(name), back.Party(name)
 		if *a.Reservation != *b.Reservation {
