@@ -105,7 +105,11 @@ func Defaults() Config {
 	return Config{Protocol: "saop", Rotate: true, Repetitions: 1, Seed: 1, RankBy: "advantage"}
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// competitor names may also carry parameters: boulware(k=0.1;e=0.5).
+	competitorRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.()=;+-]*$`)
+)
 
 // LoadConfig reads and checks the tournament configuration at path (YAML or
 // JSON). Unknown fields are errors; every problem is reported with its file,
@@ -304,8 +308,8 @@ func (d *decoder) check(c *Config) {
 	names := map[string]bool{}
 	for i, cp := range c.Competitors {
 		f := fmt.Sprintf("competitors[%d]", i)
-		if !nameRE.MatchString(cp.Name) {
-			d.fail(at(f+".name"), f+".name", "name %q: use letters, digits, '_', '-' and '.', starting with a letter or digit", cp.Name)
+		if !competitorRE.MatchString(cp.Name) {
+			d.fail(at(f+".name"), f+".name", "name %q: use letters, digits, '_', '-', '.' (and '(', ')', '=', ';' for parameters), starting with a letter or digit", cp.Name)
 		}
 		if names[cp.Name] {
 			d.fail(at(f+".name"), f+".name", "name %q is used twice; give each competitor a unique name", cp.Name)
@@ -445,7 +449,7 @@ func (d *decoder) competitors(n ast.Node, field string) []Competitor {
 		kvs, isMap := pairs(item)
 		if !isMap {
 			s := d.str(item, f)
-			out = append(out, Competitor{Name: s, Strategy: s})
+			out = append(out, Competitor{Name: NormalSpec(s), Strategy: s})
 			continue
 		}
 		var c Competitor

@@ -143,16 +143,20 @@ func (p *Plan) session(j Job, trace bool, current *atomic.Int32) (*negotiation.S
 }
 
 // RunCommand returns the `parley run` command line that runs the job alone
-// (with the same seed, so the same result), or "" when a competitor has
-// parameters, which `parley run` cannot set.
+// with the same seed, hence the same result (for strategies of package
+// negotiator; "" when a competitor uses a strategy added with Register).
 func (p *Plan) RunCommand(j Job) string {
 	cfg := p.Config
 	agents := make([]string, len(j.assign))
 	for r, c := range j.assign {
-		if len(cfg.Competitors[c].Params) > 0 {
+		registry.RLock()
+		_, registered := registry.m[strings.ToLower(cfg.Competitors[c].Strategy)]
+		registry.RUnlock()
+		spec, err := cfg.Competitors[c].Spec()
+		if registered || err != nil {
 			return ""
 		}
-		agents[r] = cfg.Competitors[c].Strategy
+		agents[r] = spec
 	}
 	args := []string{"parley", "run", j.entry.Path, "--protocol", cfg.Protocol, "--agents", strings.Join(agents, ",")}
 	if cfg.Rule != "" {
@@ -169,7 +173,7 @@ func (p *Plan) RunCommand(j Job) string {
 	}
 	args = append(args, "--seed", fmt.Sprint(j.Seed))
 	for i, a := range args {
-		if strings.ContainsAny(a, " '\"$") {
+		if strings.ContainsAny(a, " '\"$()*?;&|<>[]{}\\`!#~") {
 			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 	}

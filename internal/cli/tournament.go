@@ -115,6 +115,7 @@ func tournamentConfig(cmd *cobra.Command, args []string, f tournamentFlags) (*to
 		cfg = c
 	} else {
 		c := tournament.Defaults()
+		c.File = "command line"
 		cfg = &c
 		if len(f.negotiators) == 0 || len(f.scenarios) == 0 {
 			return nil, usageError{parley.Errorf(parley.EINVALID, "give a CONFIG file, or --negotiators and --scenarios")}
@@ -129,7 +130,7 @@ func tournamentConfig(cmd *cobra.Command, args []string, f tournamentFlags) (*to
 		cfg.Competitors = nil
 		for _, n := range f.negotiators {
 			n = strings.TrimSpace(n)
-			cfg.Competitors = append(cfg.Competitors, tournament.Competitor{Name: n, Strategy: n})
+			cfg.Competitors = append(cfg.Competitors, tournament.Competitor{Name: tournament.NormalSpec(n), Strategy: n})
 		}
 	}
 	if set("scenarios") {
@@ -347,9 +348,9 @@ func newTournamentKeysCmd() *cobra.Command {
 		Use:   "keys [CONFIG]",
 		Short: "List a tournament's negotiations: index, key, seed and how to run one alone",
 		Long: `keys lists the negotiations of a tournament (or of one --shard) in plan order:
-index, key, seed, and the 'parley run' command that runs it alone when its
-competitors take no parameters ('parley tournament replay CONFIG KEY' always
-does).`,
+index, key, seed, and the 'parley run' command that runs it alone with the
+same seed, hence the same result ('parley tournament replay CONFIG KEY' does
+too, and prints the results row).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := tournamentConfig(cmd, args, f)
