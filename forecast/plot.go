@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -44,7 +45,8 @@ func PlotRounds(res *Result, path string) error {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
 		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(1)
+		l.Dashes = plotutil.Dashes(i / 7) // plotutil has 7 colours
+		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(name, l)
 	}
@@ -67,7 +69,17 @@ func PlotRounds(res *Result, path string) error {
 	p.Add(lm, la)
 	p.Legend.Add("weighted median", lm)
 	p.Legend.Add("weighted mean", la)
-	if err := p.Save(8*vg.Inch, 5*vg.Inch, path); err != nil {
+	// Leave the right third free for the legend.
+	last := float64(res.Rounds[len(res.Rounds)-1].Round)
+	p.X.Min, p.X.Max = 0, math.Max(1, last)*1.45
+	p.Legend.XOffs = -vg.Points(4)
+	var ticks []plot.Tick
+	step := math.Max(1, math.Ceil(last/10))
+	for k := 0.0; k <= last; k += step {
+		ticks = append(ticks, plot.Tick{Value: k, Label: fmt.Sprint(k)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	if err := p.Save(9*vg.Inch, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil
