@@ -119,7 +119,7 @@ func LoadDir(dir string, opts Options) (*scenario.Scenario, error) {
 	if len(files) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "%s: no .xml files: not a GENIUS scenario folder", dir)
 	}
-	sc, err := loadFiles(files, filepath.Base(filepath.Clean(dir)), opts)
+	sc, err := loadFiles(files, filepath.Base(filepath.Clean(dir)), true, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func LoadDir(dir string, opts Options) (*scenario.Scenario, error) {
 // one or more profiles, in any order. The scenario is named after the
 // domain file.
 func LoadFiles(paths []string, opts Options) (*scenario.Scenario, error) {
-	sc, err := loadFiles(paths, "", opts)
+	sc, err := loadFiles(paths, "", false, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,10 @@ func LoadFiles(paths []string, opts Options) (*scenario.Scenario, error) {
 	return sc, nil
 }
 
-func loadFiles(paths []string, name string, opts Options) (*scenario.Scenario, error) {
+// loadFiles reads a domain and its profiles from paths. In a folder
+// (inFolder), well-formed XML files that are neither are skipped with a
+// warning; given explicitly, they are an error.
+func loadFiles(paths []string, name string, inFolder bool, opts Options) (*scenario.Scenario, error) {
 	var dom *File
 	var profs []File
 	for _, p := range paths {
@@ -158,8 +161,13 @@ func loadFiles(paths []string, name string, opts Options) (*scenario.Scenario, e
 		case Profile:
 			profs = append(profs, File{Name: p, Data: data})
 		default:
-			if _, err := parseXML(data, p); err != nil {
+			root, err := parseXML(data, p)
+			if err != nil {
 				return nil, invalid{err}
+			}
+			if inFolder {
+				opts.warn("%s skipped: root element <%s> is neither a GENIUS domain nor a profile", p, root.name)
+				continue
 			}
 			return nil, parley.Errorf(parley.EINVALID, "%s: not a GENIUS domain (<negotiation_template>) or profile (<utility_space>)", p)
 		}

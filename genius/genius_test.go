@@ -286,3 +286,33 @@ func FuzzParse(f *testing.F) {
 		_, _ = Parse("fuzz", File{"d.xml", dom}, []File{{"p.xml", data}}, Options{})
 	})
 }
+
+// In a folder, well-formed XML that is neither a domain nor a profile is
+// skipped with a warning; given explicitly it is an error.
+func TestForeignXML(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"laptop_domain.xml", "laptop_buyer_utility.xml", "laptop_seller_utility.xml"} {
+		data, err := os.ReadFile(filepath.Join("testdata/laptop", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(dir, "settings.xml")
+	if err := os.WriteFile(other, []byte("<settings/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	sc, err := LoadDir(dir, Options{Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Parties) != 2 || !strings.Contains(strings.Join(warnings, "\n"), "settings.xml skipped") {
+		t.Errorf("%d parties, warnings %q", len(sc.Parties), warnings)
+	}
+	if _, err := LoadFiles([]string{filepath.Join(dir, "laptop_domain.xml"), other}, Options{}); err == nil || !strings.Contains(err.Error(), "settings.xml") {
+		t.Errorf("explicit foreign file: %v", err)
+	}
+}

@@ -103,7 +103,7 @@ func LoadDir(dir string, opts Options) (*scenario.Scenario, error) {
 	if len(files) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "%s: no .json files: not a GeniusWeb scenario folder", dir)
 	}
-	sc, err := LoadFiles(files, opts)
+	sc, err := loadFiles(files, true, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +114,13 @@ func LoadDir(dir string, opts Options) (*scenario.Scenario, error) {
 // LoadFiles reads a GeniusWeb scenario from explicit files: at most one
 // domain file and one or more profiles, in any order.
 func LoadFiles(paths []string, opts Options) (*scenario.Scenario, error) {
+	return loadFiles(paths, false, opts)
+}
+
+// loadFiles reads a domain and its profiles from paths. In a folder
+// (inFolder), well-formed JSON files that are neither are skipped with a
+// warning; given explicitly, they are an error.
+func loadFiles(paths []string, inFolder bool, opts Options) (*scenario.Scenario, error) {
 	var dom *File
 	var profs []File
 	for _, p := range paths {
@@ -133,6 +140,10 @@ func LoadFiles(paths []string, opts Options) (*scenario.Scenario, error) {
 			var v any
 			if err := json.Unmarshal(data, &v); err != nil {
 				return nil, parley.Errorf(parley.EINVALID, "%s: malformed JSON: %v", p, err)
+			}
+			if inFolder {
+				opts.warn("%s skipped: neither a GeniusWeb domain nor a profile", p)
+				continue
 			}
 			return nil, parley.Errorf(parley.EINVALID, "%s: not a GeniusWeb domain (issuesValues) or profile (LinearAdditiveUtilitySpace)", p)
 		}
