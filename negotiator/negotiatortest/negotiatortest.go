@@ -23,12 +23,13 @@ import (
 var fixtures embed.FS
 
 // Fixtures lists the names of the built-in scenarios.
-func Fixtures() []string { return []string{"tiny", "bilateral", "trilateral"} }
+func Fixtures() []string { return []string{"tiny", "bilateral", "trilateral", "nonlinear"} }
 
 // Scenario returns a built-in scenario: "tiny" (one issue, three values, two
 // opposed parties, 4 rounds), "bilateral" (buyer and seller, 10×10×10,
-// reservations and a discount, 100 rounds) or "trilateral" (three
-// participants, a mediator and an observer, 200 rounds).
+// reservations and a discount, 100 rounds), "trilateral" (three
+// participants, a mediator and an observer, 200 rounds) or "nonlinear"
+// (constraint boxes against a spatial ideal point, 60 rounds).
 func Scenario(name string) (*scenario.Scenario, error) {
 	data, err := fixtures.ReadFile("testdata/" + name + ".yaml")
 	if err != nil {
