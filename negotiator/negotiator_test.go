@@ -286,3 +286,37 @@ func TestNewWithParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSessions: sessions sharing compiled profiles (and so
+// orderings) run concurrently give the same results as one at a time (run
+// with -race).
+func TestConcurrentSessions(t *testing.T) {
+	sc := negotiatortest.MustScenario(t, "bilateral")
+	profiles, err := utility.Participants(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(seed uint64) string {
+		res, err := negotiation.Run(negotiation.Config{Scenario: sc, Protocol: protocol.SAOP{}, Profiles: profiles, Seed: seed,
+			Negotiators: []negotiation.Negotiator{&negotiator.AgentK{}, &negotiator.FrequencyModel{}}})
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprint(res.Status, res.Agreement, res.Rounds)
+	}
+	want := make([]string, 8)
+	for i := range want {
+		want[i] = run(uint64(i))
+	}
+	got := make([]string, 8)
+	done := make(chan int)
+	for i := range got {
+		go func() { got[i] = run(uint64(i)); done <- i }()
+	}
+	for range got {
+		<-done
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("concurrent %v, sequential %v", got, want)
+	}
+}
