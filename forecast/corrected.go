@@ -7,7 +7,7 @@ import "math"
 // and capitulation (B > 0 > A, B < |A| → x_j) all enter one pool, and the
 // offer that moves i least wins; ties go to the earliest actor. Targets are
 // kept between x_i and x_j despite rounding.
-func (e *engine) bestCorrected(i int) (offer, bool, error) {
+func (e *engine) bestCorrected(i int) (offer, bool) {
 	var best offer
 	var have bool
 	var bestKey float64
@@ -17,10 +17,7 @@ func (e *engine) bestCorrected(i int) (offer, bool, error) {
 		if xj == xi {
 			continue
 		}
-		a, b, err := e.expected(i, j)
-		if err != nil {
-			return offer{}, false, err
-		}
+		a, b := e.expected(i, j)
 		var o offer
 		switch classify(a, b, Corrected) {
 		case Confrontation:
@@ -39,5 +36,5 @@ func (e *engine) bestCorrected(i int) (offer, bool, error) {
 			best, bestKey, have = o, key, true
 		}
 	}
-	return best, have, nil
+	return best, have
 }

@@ -8,7 +8,7 @@ import "math"
 // signed point (|A| x_i + |B| x_j)/(|A| + |B|) rather than by movement; the
 // capitulation branch is dead (its test B < |B| never holds); ties go to the
 // earliest actor.
-func (e *engine) bestFaithful(i int) (offer, bool, error) {
+func (e *engine) bestFaithful(i int) (offer, bool) {
 	var conf, comp offer
 	var haveConf, haveComp bool
 	var confKey, compKey float64
@@ -18,10 +18,7 @@ func (e *engine) bestFaithful(i int) (offer, bool, error) {
 		if xj == xi {
 			continue
 		}
-		a, b, err := e.expected(i, j)
-		if err != nil {
-			return offer{}, false, err
-		}
+		a, b := e.expected(i, j)
 		switch classify(a, b, Faithful) {
 		case Confrontation:
 			key := math.Abs(xi - xj)
@@ -38,11 +35,11 @@ func (e *engine) bestFaithful(i int) (offer, bool, error) {
 	}
 	switch {
 	case haveConf:
-		return conf, true, nil
+		return conf, true
 	case haveComp:
-		return comp, true, nil
+		return comp, true
 	}
-	return offer{}, false, nil
+	return offer{}, false
 }
 
 // classify names the offer that actor i receives from j given A = E^i(U_ij)

@@ -13,7 +13,7 @@ func (e *engine) medianFaithful() float64 {
 	for _, p := range l[1:] {
 		var v float64
 		for a := 0; a < e.n; a++ {
-			v += float64(e.cs[a] * (math.Abs(e.x[a]-m)/e.rng - math.Abs(e.x[a]-p)/e.rng))
+			v += float64(e.cs[a] * (math.Abs(e.x[a]-m)/e.span - math.Abs(e.x[a]-p)/e.span))
 		}
 		if v > 0 {
 			m = p

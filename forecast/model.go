@@ -94,7 +94,7 @@ type engine struct {
 	s      []float64
 	x      []float64
 	r      []float64
-	rng    float64   // R, fixed at the initial range
+	span   float64   // R, fixed at the initial range
 	d      []float64 // d[a*n+b] = (|x_a−x_b|/R)^r_a
 	us, uf []float64 // utilities of success and failure, perspective i, pair (i, j)
 	usq    []float64
@@ -110,8 +110,7 @@ type engine struct {
 	uv           []float64
 	pt           []float64
 	// median scratch
-	set  pyset
-	dist []float64
+	set pyset
 }
 
 func (e *engine) reset(in *Input, mode Mode, record bool) {
@@ -136,7 +135,7 @@ func (e *engine) reset(in *Input, mode Mode, record bool) {
 		lo, hi = math.Min(lo, a.Position), math.Max(hi, a.Position)
 		e.names = append(e.names, a.Name)
 	}
-	e.rng = hi - lo
+	e.span = hi - lo
 	e.moves = nil
 }
 
@@ -270,7 +269,7 @@ func (e *engine) risk() error {
 	for a := range e.r {
 		e.r[a] = 1
 	}
-	if e.rng == 0 {
+	if e.span == 0 {
 		if e.mode == Faithful {
 			if n == 1 {
 				return fmt.Errorf("%w: a lone actor (danger levels are all equal, so risk acceptance divides by zero)", ErrDegenerate)
@@ -284,7 +283,7 @@ func (e *engine) risk() error {
 	}
 	for a := 0; a < n; a++ {
 		for b := 0; b < n; b++ {
-			e.d[a*n+b] = math.Abs(e.x[a]-e.x[b]) / e.rng
+			e.d[a*n+b] = math.Abs(e.x[a]-e.x[b]) / e.span
 		}
 	}
 	e.denominator()
@@ -301,8 +300,8 @@ func (e *engine) risk() error {
 			// E^a(U_ka): k challenges a, seen by a, all exponents 1.
 			_, p := e.prob(a, k)
 			delta := math.Abs(e.x[k] - e.x[a])
-			us := 2 - 4*(0.5-(0.5*delta)/e.rng)
-			uf := 2 - 4*(0.5+(0.5*delta)/e.rng)
+			us := 2 - 4*(0.5-(0.5*delta)/e.span)
+			uf := 2 - 4*(0.5+(0.5*delta)/e.span)
 			dl += eu(e.s[a], p, us, uf, 0)
 		}
 		e.dz[a] = dl
@@ -380,9 +379,9 @@ func (e *engine) tables() {
 				continue
 			}
 			slot := int32(a*w + 3*k)
-			add(delta/e.rng, ra, slot)
-			add(0.5-(0.5*delta)/e.rng, ra, slot+1)
-			add(0.5+(0.5*delta)/e.rng, ra, slot+2)
+			add(delta/e.span, ra, slot)
+			add(0.5-(0.5*delta)/e.span, ra, slot+1)
+			add(0.5+(0.5*delta)/e.span, ra, slot+2)
 		}
 		add(0.5, ra, int32(a*w+3*nu))
 	}
@@ -428,7 +427,7 @@ func (e *engine) round() error {
 	}
 	n := e.n
 	copy(e.next, e.x)
-	if e.rng == 0 {
+	if e.span == 0 {
 		return nil // corrected mode: nothing can move
 	}
 	e.tables()
@@ -441,14 +440,10 @@ func (e *engine) round() error {
 	for i := 0; i < n; i++ {
 		var best offer
 		var found bool
-		var err error
 		if e.mode == Faithful {
-			best, found, err = e.bestFaithful(i)
+			best, found = e.bestFaithful(i)
 		} else {
-			best, found, err = e.bestCorrected(i)
-		}
-		if err != nil {
-			return err
+			best, found = e.bestCorrected(i)
 		}
 		if !found {
 			continue
@@ -466,9 +461,9 @@ func (e *engine) round() error {
 }
 
 // expected returns A = E^i(U_ij) and B = E^i(U_ji).
-func (e *engine) expected(i, j int) (a, b float64, err error) {
+func (e *engine) expected(i, j int) (a, b float64) {
 	pij, pji := e.prob(i, j)
 	k := i*e.n + j
 	us, uf, usq := e.us[k], e.uf[k], e.usq[i]
-	return eu(e.s[j], pij, us, uf, usq), eu(e.s[i], pji, us, uf, usq), nil
+	return eu(e.s[j], pij, us, uf, usq), eu(e.s[i], pji, us, uf, usq)
 }
