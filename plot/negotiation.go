@@ -54,6 +54,11 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 	p.Legend.Top, p.Legend.Left = true, false
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.Add(plotter.NewGrid())
+	entries := 0
+	legend := func(name string, th ...gplot.Thumbnailer) {
+		p.Legend.Add(name, th...)
+		entries++
+	}
 
 	// Every outcome, faint.
 	if pts, err := outcomePoints(sp, pa.Func, pb.Func); err != nil {
@@ -65,7 +70,7 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: color.NRGBA{0x80, 0x80, 0x80, 0x50}, Radius: vg.Points(1), Shape: draw.CircleGlyph{}}
 		p.Add(s)
-		p.Legend.Add("outcomes", s)
+		legend("outcomes", s)
 	}
 
 	// Reservation lines.
@@ -76,13 +81,13 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 		l, _ := plotter.NewLine(plotter.XYs{{X: pa.Reservation, Y: loB}, {X: pa.Reservation, Y: hiB}})
 		l.LineStyle = draw.LineStyle{Color: colour(0), Width: vg.Points(1), Dashes: dash}
 		p.Add(l)
-		p.Legend.Add("reservation of "+pa.Name, l)
+		legend("reservation of "+pa.Name, l)
 	}
 	if pb.HasReservation {
 		l, _ := plotter.NewLine(plotter.XYs{{X: loA, Y: pb.Reservation}, {X: hiA, Y: pb.Reservation}})
 		l.LineStyle = draw.LineStyle{Color: colour(1), Width: vg.Points(1), Dashes: dash}
 		p.Add(l)
-		p.Legend.Add("reservation of "+pb.Name, l)
+		legend("reservation of "+pb.Name, l)
 	}
 
 	// The two parties' frontier and fair points.
@@ -100,7 +105,7 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 		l.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
 		s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 		p.Add(l, s)
-		p.Legend.Add("Pareto frontier", l, s)
+		legend("Pareto frontier", l, s)
 		for _, fp := range []struct {
 			name  string
 			pts   []analysis.Point
@@ -117,7 +122,7 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 			s, _ := plotter.NewScatter(xy)
 			s.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{0x33, 0x33, 0x33, 0xff}, Radius: vg.Points(4), Shape: fp.shape}
 			p.Add(s)
-			p.Legend.Add(fp.name, s)
+			legend(fp.name, s)
 		}
 	}
 
@@ -142,16 +147,37 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 			l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(0.6)}
 			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 			p.Add(l, s)
-			p.Legend.Add("offers of "+profiles[i].Name, l, s)
+			legend("offers of "+profiles[i].Name, l, s)
 		}
 		if res.Status == negotiation.Agreement {
 			s, _ := plotter.NewScatter(plotter.XYs{{X: pa.Func.Utility(res.Agreement), Y: pb.Func.Utility(res.Agreement)}})
 			s.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{0xc0, 0x00, 0x00, 0xff}, Radius: vg.Points(6), Shape: draw.RingGlyph{}}
 			p.Add(s)
-			p.Legend.Add("agreement", s)
+			legend("agreement", s)
 		}
 	}
+	// Room above the data for the legend (about 10 points per entry in a
+	// data area about 270 points high), so it hides nothing.
+	f := math.Min(0.6, float64(entries)*10/270)
+	top := p.Y.Max
+	p.Y.Max += (p.Y.Max - p.Y.Min) * f / (1 - f)
+	p.Y.Tick.Marker = cappedTicks{top}
 	return p, nil
+}
+
+// cappedTicks marks the axis only up to the data's maximum (the rest of the
+// axis holds the legend).
+type cappedTicks struct{ max float64 }
+
+// Ticks implements gplot.Ticker.
+func (c cappedTicks) Ticks(lo, hi float64) []gplot.Tick {
+	var out []gplot.Tick
+	for _, t := range (gplot.DefaultTicks{}).Ticks(lo, math.Min(hi, c.max)) {
+		if t.Value <= c.max+1e-12 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // SaveNegotiation draws Negotiation(sc, res, a, b) to path (.svg or .png).

@@ -60,6 +60,9 @@ const flushEvery = 200 * time.Millisecond
 // valid and resumable.
 func Run(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	start := time.Now()
+	if opts.Dir == "" {
+		return nil, parley.Errorf(parley.EINVALID, "no results folder")
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results folder: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"parley"
 	"parley/plot"
+	"parley/scenario"
 	"parley/tournament"
 )
 
@@ -386,6 +387,7 @@ too, and prints the results row).`,
 func newTournamentReplayCmd() *cobra.Command {
 	var f tournamentFlags
 	var plotFile string
+	var pair []string
 	cmd := &cobra.Command{
 		Use:   "replay [CONFIG] KEY",
 		Short: "Run one negotiation of a tournament alone and print its result row",
@@ -419,7 +421,11 @@ the same row as in results.csv. --plot draws its utility space.`,
 				if err != nil {
 					return err
 				}
-				if err := plot.SaveNegotiation(plotFile, e.Scenario, res, 0, 1); err != nil {
+				a, b, err := participantPair(e.Scenario, pair)
+				if err != nil {
+					return err
+				}
+				if err := plot.SaveNegotiation(plotFile, e.Scenario, res, a, b); err != nil {
 					return err
 				}
 				fmt.Fprintf(w, "figure:          %s\n", plotFile)
@@ -429,7 +435,30 @@ the same row as in results.csv. --plot draws its utility space.`,
 	}
 	addPlanFlags(cmd, &f)
 	cmd.Flags().StringVar(&plotFile, "plot", "", "write the utility-space figure of the negotiation to FILE (.svg or .png)")
+	cmd.Flags().StringSliceVar(&pair, "pair", nil, "with --plot: the two participants on the axes, by name (default the first two)")
 	return cmd
+}
+
+// participantPair resolves --pair to two participant indices.
+func participantPair(sc *scenario.Scenario, pair []string) (int, int, error) {
+	if len(pair) == 0 {
+		return 0, 1, nil
+	}
+	if len(pair) != 2 {
+		return 0, 0, usageError{parley.Errorf(parley.EINVALID, "--pair: want two participant names, found %d", len(pair))}
+	}
+	idx := [2]int{-1, -1}
+	for k, name := range pair {
+		for i, pi := range sc.Participants() {
+			if sc.Parties[pi].Name == strings.TrimSpace(name) {
+				idx[k] = i
+			}
+		}
+		if idx[k] < 0 {
+			return 0, 0, usageError{parley.Errorf(parley.EINVALID, "--pair: no participant named %q", name)}
+		}
+	}
+	return idx[0], idx[1], nil
 }
 
 // addPlanFlags adds the flags that override a tournament file.
