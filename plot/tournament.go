@@ -22,6 +22,8 @@ type bars struct {
 	y, err []float64
 }
 
+// plotter.Valuer, plotter.XYer and plotter.YErrorer.
+
 func (b bars) Len() int                        { return len(b.y) }
 func (b bars) Value(i int) float64             { return b.y[i] }
 func (b bars) XY(i int) (float64, float64)     { return float64(i), b.y[i] }

@@ -257,16 +257,19 @@ type watched struct {
 	current *atomic.Int32
 }
 
+// Init implements negotiation.Negotiator.
 func (w *watched) Init(s *negotiation.Setup) error {
 	w.current.Store(w.role)
 	return w.Negotiator.Init(s)
 }
 
+// Propose implements negotiation.Negotiator.
 func (w *watched) Propose(st *negotiation.State) ([]int, error) {
 	w.current.Store(w.role)
 	return w.Negotiator.Propose(st)
 }
 
+// Respond implements negotiation.Negotiator.
 func (w *watched) Respond(st *negotiation.State, offer []int) (negotiation.Response, error) {
 	w.current.Store(w.role)
 	return w.Negotiator.Respond(st, offer)
@@ -278,6 +281,7 @@ type watchedObjector struct {
 	obj negotiation.Objector
 }
 
+// Objection implements negotiation.Objector.
 func (w watchedObjector) Objection(st *negotiation.State, text []int) int {
 	w.current.Store(w.role)
 	return w.obj.Objection(st, text)

@@ -104,6 +104,8 @@ type cursor struct {
 
 type cursors []*cursor
 
+// heap.Interface, by plan index.
+
 func (h cursors) Len() int           { return len(h) }
 func (h cursors) Less(i, j int) bool { return h[i].rec.Index < h[j].rec.Index }
 func (h cursors) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
