@@ -78,13 +78,19 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 	loB, hiB := pb.Func.Range()
 	dash := []vg.Length{vg.Points(4), vg.Points(3)}
 	if pa.HasReservation {
-		l, _ := plotter.NewLine(plotter.XYs{{X: pa.Reservation, Y: loB}, {X: pa.Reservation, Y: hiB}})
+		l, err := plotter.NewLine(plotter.XYs{{X: pa.Reservation, Y: loB}, {X: pa.Reservation, Y: hiB}})
+		if err != nil {
+			return nil, fmt.Errorf("plot reservation of %s: %w", pa.Name, err)
+		}
 		l.LineStyle = draw.LineStyle{Color: colour(0), Width: vg.Points(1), Dashes: dash}
 		p.Add(l)
 		legend("reservation of "+pa.Name, l)
 	}
 	if pb.HasReservation {
-		l, _ := plotter.NewLine(plotter.XYs{{X: loA, Y: pb.Reservation}, {X: hiA, Y: pb.Reservation}})
+		l, err := plotter.NewLine(plotter.XYs{{X: loA, Y: pb.Reservation}, {X: hiA, Y: pb.Reservation}})
+		if err != nil {
+			return nil, fmt.Errorf("plot reservation of %s: %w", pb.Name, err)
+		}
 		l.LineStyle = draw.LineStyle{Color: colour(1), Width: vg.Points(1), Dashes: dash}
 		p.Add(l)
 		legend("reservation of "+pb.Name, l)
@@ -119,7 +125,10 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 				continue
 			}
 			xy := plotter.XYs{{X: fp.pts[0].Utilities[0], Y: fp.pts[0].Utilities[1]}}
-			s, _ := plotter.NewScatter(xy)
+			s, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, fmt.Errorf("plot %s point: %w", fp.name, err)
+			}
 			s.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{0x33, 0x33, 0x33, 0xff}, Radius: vg.Points(4), Shape: fp.shape}
 			p.Add(s)
 			legend(fp.name, s)
@@ -150,7 +159,10 @@ func Negotiation(sc *scenario.Scenario, res *negotiation.Result, a, b int) (*gpl
 			legend("offers of "+profiles[i].Name, l, s)
 		}
 		if res.Status == negotiation.Agreement {
-			s, _ := plotter.NewScatter(plotter.XYs{{X: pa.Func.Utility(res.Agreement), Y: pb.Func.Utility(res.Agreement)}})
+			s, err := plotter.NewScatter(plotter.XYs{{X: pa.Func.Utility(res.Agreement), Y: pb.Func.Utility(res.Agreement)}})
+			if err != nil {
+				return nil, fmt.Errorf("plot agreement: %w", err)
+			}
 			s.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{0xc0, 0x00, 0x00, 0xff}, Radius: vg.Points(6), Shape: draw.RingGlyph{}}
 			p.Add(s)
 			legend("agreement", s)
