@@ -44,16 +44,24 @@ func crPow(x, y float64) float64 {
 		return powSlow(x, y)
 	}
 	zh, zl, k := ddExp(th, tl)
-	// Is zh+zl too close to a rounding boundary of zh to trust zh?
-	bound := math.Abs(zh) * 0x1p-70
+	// Is zh+zl too close to a rounding boundary of zh to trust zh? zh is
+	// positive and normal (about 2^(j/256) < 2); half an ulp above it is
+	// 2^(e−53), below it the same except at a power of two.
+	bits := math.Float64bits(zh)
+	half := math.Float64frombits((bits>>52)<<52) * 0x1p-53
+	below := half
+	if bits&(1<<52-1) == 0 {
+		below = half / 2
+	}
+	bound := zh * 0x1p-70
 	if zl >= 0 {
-		if (math.Nextafter(zh, math.Inf(1))-zh)/2-zl <= bound {
+		if half-zl <= bound {
 			return powSlow(x, y)
 		}
-	} else if (zh-math.Nextafter(zh, math.Inf(-1)))/2+zl <= bound {
+	} else if below+zl <= bound {
 		return powSlow(x, y)
 	}
-	return math.Ldexp(zh, k)
+	return zh * math.Float64frombits(uint64(k+1023)<<52)
 }
 
 func twoSum(a, b float64) (s, e float64) {
@@ -125,12 +133,19 @@ func split(v *big.Float) (hi, lo float64) {
 
 // ddLog returns ln x as a double-double, for finite x > 0.
 func ddLog(x float64) (float64, float64) {
-	m, e := math.Frexp(x) // m in [0.5, 1)
+	var m float64
+	var e int
+	if b := math.Float64bits(x); b>>52 != 0 { // normal: m in [0.5, 1) from the bits
+		m = math.Float64frombits(b&(1<<52-1) | 1022<<52)
+		e = int(b>>52) - 1022
+	} else {
+		m, e = math.Frexp(x)
+	}
 	if m < math.Sqrt2/2 {
 		m *= 2
 		e--
 	}
-	k := int(math.Round(m * 128))
+	k := int(m*128 + 0.5)
 	ph, pl := twoProd(m, logInvC[k])
 	rh, rl := twoSum(ph-1, pl)
 	// ln(1+r) = r - r²/2 + r³/3 - r⁴/4 + tail, |r| < 2^-7.5.
@@ -165,7 +180,7 @@ func ddLog(x float64) (float64, float64) {
 
 // ddExp returns exp(th+tl) as (zh+zl)·2^k, |th| ≤ 700.
 func ddExp(th, tl float64) (zh, zl float64, k int) {
-	n := int(math.Round(th * (256 / math.Ln2)))
+	n := int(math.Floor(th*(256/math.Ln2) + 0.5))
 	nf := float64(n)
 	ph, pl := twoProd(nf, expCHi)
 	pl += nf * expCLo
