@@ -130,7 +130,7 @@ func TestSlowCompetitors(t *testing.T) {
 	release = ch
 	t.Cleanup(func() { close(ch) })
 	cfg := tinyConfig("accepter", "sleeper", "hanger")
-	cfg.CallLimit = 10 * time.Millisecond
+	cfg.CallLimit = 100 * time.Millisecond
 	recs := readAll(t, runTo(t, cfg, Options{Workers: 2}))
 	if len(recs) != 6 {
 		t.Fatalf("%d rows, want 6", len(recs))
@@ -155,7 +155,7 @@ func TestTimeout(t *testing.T) {
 	release = ch
 	t.Cleanup(func() { close(ch) })
 	cfg := tinyConfig("accepter", "stubborn", "hanger")
-	cfg.Timeout = 200 * time.Millisecond
+	cfg.Timeout = 500 * time.Millisecond
 	recs := readAll(t, runTo(t, cfg, Options{Workers: 2}))
 	if len(recs) != 6 {
 		t.Fatalf("%d rows, want 6", len(recs))
@@ -163,7 +163,7 @@ func TestTimeout(t *testing.T) {
 	for _, rec := range recs {
 		hung := slices.Contains(rec.Competitors, "hanger")
 		switch {
-		case hung && (rec.Status != StatusFailed || rec.Blame != "hanger" || !strings.Contains(rec.Error, "200ms timeout")):
+		case hung && (rec.Status != StatusFailed || rec.Blame != "hanger" || !strings.Contains(rec.Error, "500ms timeout")):
 			t.Errorf("%s: %s blamed %q (%s); want failed, hanger, timeout", rec.Key, rec.Status, rec.Blame, rec.Error)
 		case !hung && rec.Status != StatusAgreement:
 			t.Errorf("%s: %s, want agreement", rec.Key, rec.Status)

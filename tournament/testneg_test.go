@@ -83,7 +83,7 @@ func init() {
 		"accepter": func() negotiation.Negotiator { return &accepter{} },
 		"stubborn": func() negotiation.Negotiator { return &stubborn{} },
 		"panicker": func() negotiation.Negotiator { return panicker{} },
-		"sleeper":  func() negotiation.Negotiator { return &sleeper{Delay: 30 * time.Millisecond} },
+		"sleeper":  func() negotiation.Negotiator { return &sleeper{Delay: 400 * time.Millisecond} },
 		"hanger":   func() negotiation.Negotiator { return &hanger{} },
 	} {
 		if err := Register(name, f); err != nil {

@@ -127,6 +127,9 @@ func TestTournamentCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "key:             us-russia/conceder,boulware/1") {
 		t.Errorf("replay: exit %d: %s %s", code, stdout, stderr)
 	}
+	if svg, err := os.ReadFile(filepath.Join(dir, "n.svg")); err != nil || !bytes.Contains(svg, []byte("offers of Russia")) {
+		t.Errorf("replay --plot: %v", err)
+	}
 }
 
 func TestTournamentBadInput(t *testing.T) {
