@@ -2,34 +2,29 @@ package forecast
 
 import "math"
 
-// bestFaithful is the replication's choice of offer for actor i: offers come
-// from every actor not at i's position, in actor order; confrontations
-// (B > A > 0) beat compromises (B > 0 > A, B > |A|), which are ranked by the
-// signed point (|A| x_i + |B| x_j)/(|A| + |B|) rather than by movement; the
-// capitulation branch is dead (its test B < |B| never holds); ties go to the
-// earliest actor.
-func (e *engine) bestFaithful(i int) (offer, bool) {
+// chooseFaithful is the replication's choice among the bids an actor at xi
+// receives (in actor order): confrontations (B > A > 0) beat compromises
+// (B > 0 > A, B > |A|), which are ranked by the signed point
+// (|A| x_i + |B| x_j)/(|A| + |B|) rather than by movement; the capitulation
+// branch is dead (its test B < |B| never holds); ties go to the earliest
+// actor.
+func chooseFaithful(xi float64, bids []bid) (offer, bool) {
 	var conf, comp offer
 	var haveConf, haveComp bool
 	var confKey, compKey float64
-	xi := e.x[i]
-	for j := 0; j < e.n; j++ {
-		xj := e.x[j]
-		if xj == xi {
-			continue
-		}
-		a, b := e.expected(i, j)
+	for _, bd := range bids {
+		a, b, xj := bd.a, bd.b, bd.x
 		switch classify(a, b, Faithful) {
 		case Confrontation:
 			key := math.Abs(xi - xj)
 			if !haveConf || key < confKey {
-				conf, confKey, haveConf = offer{from: j, kind: Confrontation, target: xj, a: a, b: b}, key, true
+				conf, confKey, haveConf = offer{from: bd.from, kind: Confrontation, target: xj, a: a, b: b}, key, true
 			}
 		case Compromise:
 			target := xi + float64((xj-xi)*math.Abs(a/b))
 			key := (float64(math.Abs(a)*xi) + float64(math.Abs(b)*xj)) / (math.Abs(a) + math.Abs(b))
 			if !haveComp || key < compKey {
-				comp, compKey, haveComp = offer{from: j, kind: Compromise, target: target, a: a, b: b}, key, true
+				comp, compKey, haveComp = offer{from: bd.from, kind: Compromise, target: target, a: a, b: b}, key, true
 			}
 		}
 	}

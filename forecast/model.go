@@ -102,6 +102,7 @@ type engine struct {
 	dz     []float64 // danger levels
 	next   []float64
 	moves  []Move
+	bids   []bid
 	// pow batch
 	pb, pe, po, pr []float64
 	pi             []int32
@@ -412,6 +413,13 @@ func (e *engine) tables() {
 	e.denominator()
 }
 
+// bid is what actor i makes of actor j: A = E^i(U_ij), B = E^i(U_ji).
+type bid struct {
+	from int
+	x    float64 // x_j
+	a, b float64
+}
+
 // offer is one offer received by an actor.
 type offer struct {
 	from   int
@@ -438,12 +446,19 @@ func (e *engine) round() error {
 		return err
 	}
 	for i := 0; i < n; i++ {
+		e.bids = e.bids[:0]
+		for j := 0; j < n; j++ {
+			if e.x[j] != e.x[i] { // co-located actors send no offers
+				a, b := e.expected(i, j)
+				e.bids = append(e.bids, bid{from: j, x: e.x[j], a: a, b: b})
+			}
+		}
 		var best offer
 		var found bool
 		if e.mode == Faithful {
-			best, found = e.bestFaithful(i)
+			best, found = chooseFaithful(e.x[i], e.bids)
 		} else {
-			best, found = e.bestCorrected(i)
+			best, found = chooseCorrected(e.x[i], e.bids)
 		}
 		if !found {
 			continue

@@ -315,3 +315,50 @@ func TestConverged(t *testing.T) {
 		t.Errorf("only %d rounds recorded", len(res.Rounds))
 	}
 }
+
+// TestChoice works §9 by hand for an actor at 5 receiving three bids:
+//
+//	from 1 at 2: A = −0.3, B = 0.4: compromise to 5 − 3·0.75 = 2.75 (moves 2.25),
+//	             κ = (0.3·5 + 0.4·2)/0.7 = 23/7 ≈ 3.29
+//	from 2 at 9: A = −0.1, B = 0.5: compromise to 5 + 4·0.2 = 5.8 (moves 0.8),
+//	             κ = (0.1·5 + 0.5·9)/0.6 = 25/3 ≈ 8.33
+//	from 3 at 0: A = 0.1, B = 0.2: confrontation, to 0 (moves 5)
+//	from 4 at 8: A = −0.5, B = 0.3: capitulation (corrected only), to 8 (moves 3)
+//
+// Faithful: the confrontation wins (K3); without it, the lowest κ (K2), 2.75.
+// Corrected: least movement in one pool, 5.8; without bid 2, the
+// capitulation (3) loses to the compromise with 1 (2.25).
+func TestChoice(t *testing.T) {
+	b1 := bid{from: 1, x: 2, a: -0.3, b: 0.4}
+	b2 := bid{from: 2, x: 9, a: -0.1, b: 0.5}
+	b3 := bid{from: 3, x: 0, a: 0.1, b: 0.2}
+	b4 := bid{from: 4, x: 8, a: -0.5, b: 0.3}
+	for _, c := range []struct {
+		name      string
+		bids      []bid
+		faithful  offer
+		corrected offer
+	}{
+		{"all", []bid{b1, b2, b3, b4},
+			offer{from: 3, kind: Confrontation, target: 0}, offer{from: 2, kind: Compromise, target: 5.8}},
+		{"no confrontation", []bid{b1, b2, b4},
+			offer{from: 1, kind: Compromise, target: 2.75}, offer{from: 2, kind: Compromise, target: 5.8}},
+		{"compromise or capitulation", []bid{b4, b1},
+			offer{from: 1, kind: Compromise, target: 2.75}, offer{from: 1, kind: Compromise, target: 2.75}},
+		{"capitulation only", []bid{b4},
+			offer{}, offer{from: 4, kind: Capitulation, target: 8}},
+		{"tie goes to the earliest", []bid{{from: 5, x: 9, a: 0.1, b: 0.3}, {from: 6, x: 1, a: 0.2, b: 0.3}},
+			offer{from: 5, kind: Confrontation, target: 9}, offer{from: 5, kind: Confrontation, target: 9}},
+	} {
+		for _, m := range []struct {
+			mode Mode
+			want offer
+			f    func(float64, []bid) (offer, bool)
+		}{{Faithful, c.faithful, chooseFaithful}, {Corrected, c.corrected, chooseCorrected}} {
+			got, ok := m.f(5, c.bids)
+			if ok != (m.want.kind != "") || got.from != m.want.from || got.kind != m.want.kind || !near(got.target, m.want.target, 1e-15) {
+				t.Errorf("%s, %s: got %+v (%v), want %+v", c.name, m.mode, got, ok, m.want)
+			}
+		}
+	}
+}
