@@ -29,6 +29,9 @@ func PlotRounds(res *Result, path string) error {
 	if err := plotFormat(path); err != nil {
 		return err
 	}
+	if len(res.Rounds) == 0 {
+		return fmt.Errorf("plot %s: no rounds to draw", path)
+	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: positions by round (%s)", res.Issue, res.Mode)
 	p.X.Label.Text = "round"

@@ -41,6 +41,9 @@ func moveVerb(k MoveKind) string {
 // forecast is the agreed position; after another error the report ends
 // with the last round, without a forecast.
 func WriteReport(w io.Writer, in *Input, res *Result, stop error) error {
+	if len(res.Rounds) == 0 || len(in.Actors) != len(res.Actors) {
+		return fmt.Errorf("report on %q: the result does not match its input", res.Issue)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Issue %s: %d actors, mode %s\n", res.Issue, len(res.Actors), res.Mode)
 	for _, note := range in.Notes {

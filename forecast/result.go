@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -78,16 +79,30 @@ type Result struct {
 	Rounds []Round
 }
 
-// Forecast is the final round's weighted median, the model's prediction.
-func (r *Result) Forecast() float64 { return r.Rounds[len(r.Rounds)-1].Median }
+// Forecast is the final round's weighted median, the model's prediction
+// (NaN for a result without rounds).
+func (r *Result) Forecast() float64 {
+	if len(r.Rounds) == 0 {
+		return math.NaN()
+	}
+	return r.Rounds[len(r.Rounds)-1].Median
+}
 
-// FinalMean is the final round's weighted mean.
-func (r *Result) FinalMean() float64 { return r.Rounds[len(r.Rounds)-1].Mean }
+// FinalMean is the final round's weighted mean (NaN without rounds).
+func (r *Result) FinalMean() float64 {
+	if len(r.Rounds) == 0 {
+		return math.NaN()
+	}
+	return r.Rounds[len(r.Rounds)-1].Mean
+}
 
 // MarshalJSON writes {"issue", "mode", "actors", "rounds": [{"round",
 // "positions": {actor: x} in actor order, "risk", "median", "mean",
 // "moves"}], "forecast"}.
 func (r *Result) MarshalJSON() ([]byte, error) {
+	if len(r.Rounds) == 0 {
+		return nil, fmt.Errorf("encode forecast %q: no rounds", r.Issue)
+	}
 	var b bytes.Buffer
 	enc := func(v any) error {
 		data, err := json.Marshal(v)
