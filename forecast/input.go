@@ -95,6 +95,13 @@ func (in *Input) Validate() error {
 			return parley.Errorf(parley.EINVALID, "%s: salience must be in [0, 1], found %v", where, a.Salience)
 		}
 	}
+	lo, hi := in.Actors[0].Position, in.Actors[0].Position
+	for _, a := range in.Actors {
+		lo, hi = math.Min(lo, a.Position), math.Max(hi, a.Position)
+	}
+	if !finite(hi - lo) {
+		return parley.Errorf(parley.EINVALID, "issue %q: the positions span %v to %v, a range too large for floating point", in.Issue, lo, hi)
+	}
 	return nil
 }
 

@@ -279,6 +279,7 @@ func TestInvalidInput(t *testing.T) {
 		{"salience above 1", Input{Issue: "x", Actors: []Actor{{"A", 1, 0, 1.5}}}},
 		{"NaN position", Input{Issue: "x", Actors: []Actor{{"A", 1, math.NaN(), 1}}}},
 		{"empty name", Input{Issue: "x", Actors: []Actor{{" ", 1, 0, 1}}}},
+		{"range overflows", Input{Issue: "x", Actors: []Actor{{"A", 1, -1e308, 1}, {"B", 1, 1e308, 1}}}},
 	} {
 		if _, err := Run(c.in, Options{}); err == nil || errors.Is(err, ErrDegenerate) {
 			t.Errorf("%s: err = %v, want a validation error", c.name, err)
