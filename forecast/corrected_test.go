@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -141,4 +142,30 @@ func TestCorrectedEC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Faithful mode on any valid input either finishes or stops with
+// ErrDegenerate, and never leaves the initial range.
+func TestFaithfulTotal(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		in := genInput(t)
+		res, err := Run(in, Options{Mode: Faithful, Rounds: 6})
+		if err != nil && !errors.Is(err, ErrDegenerate) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		if res == nil {
+			return
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, a := range in.Actors {
+			lo, hi = math.Min(lo, a.Position), math.Max(hi, a.Position)
+		}
+		for _, rd := range res.Rounds {
+			for i, x := range rd.Positions {
+				if !(x >= lo && x <= hi) {
+					t.Fatalf("round %d: %s at %v outside [%v, %v]", rd.Round, res.Actors[i], x, lo, hi)
+				}
+			}
+		}
+	})
 }
