@@ -53,14 +53,14 @@ func backends() []backend {
 
 // env is a running API server for one test.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	svc *service.Service
 	api *httpapi.Server
 	srv *httptest.Server
 	c   *client.Client
 }
 
-func start(t *testing.T, st store.Store) *env {
+func start(t testing.TB, st store.Store) *env {
 	t.Helper()
 	svc, err := service.Open(context.Background(), st, service.Options{})
 	if err != nil {
