@@ -212,7 +212,7 @@ func parse(name string, dom File, profiles []File, opts *Options) (*scenario.Sce
 		return nil, err
 	}
 	if len(profiles) == 0 {
-		return nil, fmt.Errorf("%s: a GENIUS domain needs at least one profile (<utility_space> file) beside it", dom.Name)
+		return nil, fmt.Errorf("%s: a GENIUS domain needs at least one profile (<utility_space> file): give the scenario's folder, or the domain and its profile files", dom.Name)
 	}
 	profiles = append([]File(nil), profiles...)
 	sort.SliceStable(profiles, func(i, j int) bool {

@@ -190,7 +190,7 @@ func parse(dom *File, profiles []File, opts *Options) (*scenario.Scenario, error
 		if dom != nil {
 			where = dom.Name
 		}
-		return nil, fmt.Errorf("%s: a GeniusWeb domain needs at least one profile beside it", where)
+		return nil, fmt.Errorf("%s: a GeniusWeb domain needs at least one profile: give the scenario's folder, or the domain and its profile files", where)
 	}
 	profiles = append([]File(nil), profiles...)
 	sort.SliceStable(profiles, func(i, j int) bool {
