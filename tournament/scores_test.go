@@ -126,9 +126,7 @@ func TestScoresHandComputed(t *testing.T) {
 // takes 30 ms, hanger never returns) are recorded as failed and blamed; the
 // other negotiations go on.
 func TestSlowCompetitors(t *testing.T) {
-	ch := make(chan struct{})
-	release = ch
-	t.Cleanup(func() { close(ch) })
+	newRelease(t)
 	cfg := tinyConfig("accepter", "sleeper", "hanger")
 	cfg.CallLimit = 100 * time.Millisecond
 	recs := readAll(t, runTo(t, cfg, Options{Workers: 2}))
@@ -151,9 +149,7 @@ func TestSlowCompetitors(t *testing.T) {
 // abandoned, recorded as failed and blamed on the competitor whose call was
 // running; the others go on.
 func TestTimeout(t *testing.T) {
-	ch := make(chan struct{})
-	release = ch
-	t.Cleanup(func() { close(ch) })
+	newRelease(t)
 	cfg := tinyConfig("accepter", "stubborn", "hanger")
 	cfg.Timeout = 500 * time.Millisecond
 	recs := readAll(t, runTo(t, cfg, Options{Workers: 2}))

@@ -1,6 +1,8 @@
 package tournament
 
 import (
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"parley/negotiation"
@@ -67,14 +69,27 @@ func (a *sleeper) Propose(st *negotiation.State) ([]int, error) {
 	return a.stubborn.Propose(st)
 }
 
-// hanger never returns from its first offer until release is closed.
-type hanger struct{ stubborn }
+// hanger never returns from its first offer until its release channel is
+// closed.
+type hanger struct {
+	stubborn
+	release chan struct{}
+}
 
-// release is closed by the test using hanger, at its end.
-var release chan struct{}
+// release holds the channel given to new hangers; the test using them
+// closes it at its end.
+var release atomic.Pointer[chan struct{}]
+
+// newRelease gives hangers made from now on a fresh channel, closed when
+// the test ends.
+func newRelease(t *testing.T) {
+	ch := make(chan struct{})
+	release.Store(&ch)
+	t.Cleanup(func() { close(ch) })
+}
 
 func (a *hanger) Propose(st *negotiation.State) ([]int, error) {
-	<-release
+	<-a.release
 	return a.stubborn.Propose(st)
 }
 
@@ -84,7 +99,13 @@ func init() {
 		"stubborn": func() negotiation.Negotiator { return &stubborn{} },
 		"panicker": func() negotiation.Negotiator { return panicker{} },
 		"sleeper":  func() negotiation.Negotiator { return &sleeper{Delay: 400 * time.Millisecond} },
-		"hanger":   func() negotiation.Negotiator { return &hanger{} },
+		"hanger": func() negotiation.Negotiator {
+			h := &hanger{}
+			if ch := release.Load(); ch != nil {
+				h.release = *ch
+			}
+			return h
+		},
 	} {
 		if err := Register(name, f); err != nil {
 			panic(err)
