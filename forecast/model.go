@@ -85,6 +85,11 @@ func Run(in Input, opt Options) (*Result, error) {
 
 // engine holds the model's state and scratch space; Monte-Carlo workers
 // reuse one engine across runs.
+//
+// Bit-exactness: every sum runs left to right in actor order, as in the
+// replication, and every product that is then added is wrapped in
+// float64(…): the Go spec lets a compiler fuse x*y+z into one FMA (it does
+// on arm64), and an explicit conversion forbids it.
 type engine struct {
 	n      int
 	mode   Mode
@@ -301,8 +306,8 @@ func (e *engine) risk() error {
 			// E^a(U_ka): k challenges a, seen by a, all exponents 1.
 			_, p := e.prob(a, k)
 			delta := math.Abs(e.x[k] - e.x[a])
-			us := 2 - 4*(0.5-(0.5*delta)/e.span)
-			uf := 2 - 4*(0.5+(0.5*delta)/e.span)
+			us := 2 - float64(4*(0.5-(0.5*delta)/e.span))
+			uf := 2 - float64(4*(0.5+(0.5*delta)/e.span))
 			dl += eu(e.s[a], p, us, uf, 0)
 		}
 		e.dz[a] = dl
@@ -323,7 +328,7 @@ func (e *engine) risk() error {
 		return nil
 	}
 	for a := 0; a < n; a++ {
-		alpha := ((2*e.dz[a] - dmax) - dmin) / (dmax - dmin)
+		alpha := ((float64(2*e.dz[a]) - dmax) - dmin) / (dmax - dmin)
 		e.r[a] = (1 - alpha/3.0) / (1 + alpha/3.0)
 	}
 	return nil
@@ -405,10 +410,10 @@ func (e *engine) tables() {
 				continue
 			}
 			e.d[a*n+b] = e.po[base+3*k]
-			e.us[a*n+b] = 2 - 4*e.po[base+3*k+1]
-			e.uf[a*n+b] = 2 - 4*e.po[base+3*k+2]
+			e.us[a*n+b] = 2 - float64(4*e.po[base+3*k+1])
+			e.uf[a*n+b] = 2 - float64(4*e.po[base+3*k+2])
 		}
-		e.usq[a] = 2 - 4*e.po[base+3*nu]
+		e.usq[a] = 2 - float64(4*e.po[base+3*nu])
 	}
 	e.denominator()
 }
