@@ -1,9 +1,14 @@
-# Generates random actor tables, runs the replication (bdm_scholz_model.py at
-# jmckib/bdm-scholz-expected-utility-model 55f63e9) on each, and writes the
-# rounds as JSON lines with exact (repr) floats. Run with Python 2.7:
-#   python2 gen.py N_CASES ROUNDS SEED > replication.jsonl
-import sys, json, random
-sys.path.insert(0, '/tmp/bdm')
+# Runs the replication of Scholz et al. (bdm_scholz_model.py from
+# github.com/jmckib/bdm-scholz-expected-utility-model at 55f63e9; put a copy
+# beside this script, it is not part of Parley) and writes what it computes,
+# floats as repr (exact), for the faithful-mode tests. Python 2.7:
+#
+#   python2 replication-gen.py 200 10 2026 > replication.jsonl   # random tables
+#   python2 replication-gen.py ec EC.csv 10 > ec-replication.json  # one CSV table
+#
+# replication.jsonl was made by CPython 2.7.18 on glibc 2.36 (x86-64).
+import sys, os, csv, json, random
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bdm_scholz_model as bdm
 
 def case(rng, k):
@@ -40,7 +45,25 @@ def run(rows, rounds):
         out['error'] = len(out['rounds'])
     return out
 
+def run_ec(rows, rounds):
+    m = bdm.BDMScholzModel(rows)
+    out = [{'round': 0, 'positions': [a.x for a in m.actors], 'median': m.median_position(), 'mean': m.mean_position(), 'moves': []}]
+    for k in range(1, rounds + 1):
+        m.update_risk_aversions()
+        r = [a.r for a in m.actors]
+        offers = [(a, a.best_offer()) for a in m.actors]
+        moves = []
+        for a, o in offers:
+            if o:
+                moves.append({'actor': a.name, 'other': o.other_actor.name, 'type': o.offer_type, 'eu': o.eu, 'other_eu': o.other_eu, 'position': o.position})
+                a.x = o.position
+        out.append({'round': k, 'risk': r, 'positions': [a.x for a in m.actors], 'median': m.median_position(), 'mean': m.mean_position(), 'moves': moves})
+    return out
+
 if __name__ == '__main__':
+    if sys.argv[1] == 'ec':
+        print json.dumps(run_ec(list(csv.DictReader(open(sys.argv[2]))), int(sys.argv[3])))
+        sys.exit(0)
     n, rounds, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     rng = random.Random(seed)
     for k in range(n):
