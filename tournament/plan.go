@@ -50,6 +50,9 @@ type Entry struct {
 	// Disagreement and Best are each role's disagreement utility
 	// max(reservation, worst) and best utility.
 	Disagreement, Best []float64
+	// Digest identifies the scenario's content (a hash of its JSON form), so
+	// a changed file is not resumed or merged with results of the old one.
+	Digest string
 
 	assign [][]int // competitor indices per role, one slice per assignment
 }
@@ -185,14 +188,14 @@ func (p *Plan) Lookup(key string) (Job, error) {
 }
 
 // Fingerprint identifies what the plan's results depend on: every field of
-// the configuration but name and rank_by, and the scenario ids. Results
-// with the same fingerprint can be resumed and merged.
+// the configuration but name and rank_by, and each scenario's id and
+// content. Results with the same fingerprint can be resumed and merged.
 func (p *Plan) Fingerprint() string {
 	c := *p.Config
 	c.Name, c.RankBy, c.Scenarios = "", "", nil
 	ids := make([]string, len(p.Entries))
 	for i, e := range p.Entries {
-		ids[i] = e.ID
+		ids[i] = e.ID + "@" + e.Digest
 	}
 	b, _ := json.Marshal(struct {
 		Config    Config   `json:"config"`
@@ -273,7 +276,12 @@ func newEntry(id, path string, load Loader) (*Entry, error) {
 	if len(profiles) < 2 {
 		return nil, parley.Errorf(parley.EINVALID, "scenario %q has %d participants; a negotiation needs at least 2", id, len(profiles))
 	}
-	e := &Entry{ID: id, Path: path, Scenario: sc, Space: sp, Profiles: profiles}
+	data, err := json.Marshal(sc)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", id, err)
+	}
+	digest := sha256.Sum256(data)
+	e := &Entry{ID: id, Path: path, Scenario: sc, Space: sp, Profiles: profiles, Digest: hex.EncodeToString(digest[:8])}
 	for _, pr := range profiles {
 		lo, hi := pr.Func.Range()
 		d := lo
