@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -458,12 +459,11 @@ func forecastWhatIf(cmd *cobra.Command, in *forecast.Input, cs []forecast.Change
 }
 
 func writeComparison(w io.Writer, in, changed *forecast.Input, cmp *forecast.Comparison, dBase, dChanged *forecast.Distribution) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Issue %s, mode %s: what if %s\n", in.Issue, cmp.Base.Mode, changeList(cmp.Changes))
-	fmt.Fprintf(&b, "  %-26s %-40s %s\n", "", "base", "what-if")
-	row := func(label, x, y string) { fmt.Fprintf(&b, "  %-26s %-40s %s\n", label, x, y) }
+	var rows [][3]string
+	row := func(label, x, y string) { rows = append(rows, [3]string{label, x, y}) }
 	lastB := cmp.Base.Rounds[len(cmp.Base.Rounds)-1]
 	lastC := cmp.Changed.Rounds[len(cmp.Changed.Rounds)-1]
+	row("", "base", "what-if")
 	row("forecast (median)", in.Pos(cmp.Base.Forecast()), changed.Pos(cmp.Changed.Forecast()))
 	row("weighted mean", fmt.Sprint(cmp.Base.FinalMean()), fmt.Sprint(cmp.Changed.FinalMean()))
 	row("rounds run", fmt.Sprint(lastB.Round), fmt.Sprint(lastC.Round))
@@ -487,6 +487,17 @@ func writeComparison(w io.Writer, in, changed *forecast.Input, cmp *forecast.Com
 		for _, q := range []float64{0.05, 0.25, 0.50, 0.75, 0.95} {
 			row(fmt.Sprintf("q%02.0f of %d shocked runs", q*100, dBase.Runs), in.Pos(dBase.Quantile(q)), changed.Pos(dChanged.Quantile(q)))
 		}
+	}
+	w0, w1 := 0, 0
+	for _, r := range rows {
+		w0 = max(w0, utf8.RuneCountInString(r[0]))
+		w1 = max(w1, utf8.RuneCountInString(r[1]))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Issue %s, mode %s: what if %s\n", in.Issue, cmp.Base.Mode, changeList(cmp.Changes))
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", n-utf8.RuneCountInString(s)) }
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %s  %s  %s\n", pad(r[0], w0), pad(r[1], w1), r[2])
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
