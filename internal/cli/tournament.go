@@ -99,7 +99,7 @@ plan; 'parley tournament merge' joins the parts.`,
 	fl.StringVar(&f.out, "out", "results", "results folder")
 	fl.StringVar(&f.shard, "shard", "", "run only shard k of n (k/n)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
-	fl.StringVar(&f.plotDir, "plot", "", "write the tournament's figures (SVG and PNG) to this folder")
+	fl.StringVar(&f.plotDir, "plot", "", "folder for the tournament's figures, SVG and PNG (default OUT/figures; none: no figures)")
 	fl.BoolVar(&f.byScenario, "by-scenario", false, "also print the ranking of each scenario")
 	cmd.AddCommand(newTournamentMergeCmd(), newTournamentScoresCmd(), newTournamentKeysCmd(), newTournamentReplayCmd())
 	return cmd
@@ -261,12 +261,15 @@ func runTournament(cmd *cobra.Command, cfg *tournament.Config, f tournamentFlags
 	}
 	fmt.Fprintf(stdout, "\nResults: %s, scores: %s, %s\n", filepath.Join(f.out, tournament.ResultsFile),
 		filepath.Join(f.out, tournament.ScoresCSV), filepath.Join(f.out, tournament.ScoresJSON))
-	if f.plotDir != "" {
-		files, err := plot.TournamentFiles(f.plotDir, sc)
-		if err != nil {
+	if f.plotDir != "none" {
+		dir := f.plotDir
+		if dir == "" {
+			dir = filepath.Join(f.out, "figures")
+		}
+		if _, err := plot.TournamentFiles(dir, sc); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Figures: %s\n", strings.Join(files, ", "))
+		fmt.Fprintf(stdout, "Figures: %s (score-*.svg/png, agreement-rate.svg/png)\n", dir)
 	}
 	return nil
 }
