@@ -87,7 +87,7 @@ func TestCorpus(t *testing.T) {
 				}
 				analysed++
 			default:
-				// ANAC 2014 and two other non-linear domains: 10^10 to 10^50
+				// ANAC 2014 and two other non-linear domains: 10^10 to 10^40
 				// outcomes. Analysis either handles them exactly (by cells
 				// of interchangeable values, for 10 issues, in about a
 				// minute each) or refuses naming the size; it must never
