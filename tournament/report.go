@@ -16,7 +16,8 @@ const (
 )
 
 // WriteScores scores the results in dir, ranked by rankBy (the manifest's
-// rank_by when empty), and writes scores.csv, scores.json and summary.txt.
+// rank_by when empty), and writes scores.csv, scores.json and summary.txt
+// (the overall ranking, then each scenario's).
 func WriteScores(dir, rankBy string) (*Scores, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
@@ -62,7 +63,12 @@ func WriteScores(dir, rankBy string) (*Scores, error) {
 	}{
 		{ScoresCSV, func(b *bytes.Buffer) error { return sc.WriteCSV(b) }},
 		{ScoresJSON, func(b *bytes.Buffer) error { return sc.WriteJSON(b) }},
-		{SummaryFile, func(b *bytes.Buffer) error { return sc.WriteTable(b) }},
+		{SummaryFile, func(b *bytes.Buffer) error {
+			if err := sc.WriteTable(b); err != nil {
+				return err
+			}
+			return sc.WriteScenarioTables(b)
+		}},
 	} {
 		var b bytes.Buffer
 		if err := out.write(&b); err != nil {
