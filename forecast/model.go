@@ -68,7 +68,9 @@ func Run(in Input, opt Options) (*Result, error) {
 	res.Rounds = append(res.Rounds, Round{Round: 0, Positions: append([]float64(nil), e.x...), Median: med, Mean: mean})
 	for k := 1; k <= opt.rounds(); k++ {
 		if err := e.round(); err != nil {
-			return res, fmt.Errorf("forecast %q, round %d: %w", in.Issue, k, err)
+			err = fmt.Errorf("forecast %q, round %d: %w", in.Issue, k, err)
+			res.Stopped = err.Error()
+			return res, err
 		}
 		med, mean, err := e.summary()
 		if err != nil {

@@ -77,6 +77,9 @@ type Result struct {
 	Mode   Mode
 	Actors []string
 	Rounds []Round
+	// Stopped says why a faithful run ended before its last round (the
+	// error Run returned with it), or is empty.
+	Stopped string
 }
 
 // Forecast is the final round's weighted median, the model's prediction
@@ -98,7 +101,7 @@ func (r *Result) FinalMean() float64 {
 
 // MarshalJSON writes {"issue", "mode", "actors", "rounds": [{"round",
 // "positions": {actor: x} in actor order, "risk", "median", "mean",
-// "moves"}], "forecast"}.
+// "moves"}], "forecast", "forecast_mean", "stopped" (if set)}.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	if len(r.Rounds) == 0 {
 		return nil, fmt.Errorf("encode forecast %q: no rounds", r.Issue)
@@ -165,7 +168,14 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		}
 		b.WriteByte('}')
 	}
-	fmt.Fprintf(&b, `],"forecast":%s,"forecast_mean":%s}`, num(r.Forecast()), num(r.FinalMean()))
+	fmt.Fprintf(&b, `],"forecast":%s,"forecast_mean":%s`, num(r.Forecast()), num(r.FinalMean()))
+	if r.Stopped != "" {
+		b.WriteString(`,"stopped":`)
+		if err := enc(r.Stopped); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
 	return b.Bytes(), nil
 }
 

@@ -275,11 +275,6 @@ func runStop(in *forecast.Input, opt forecast.Options) (*forecast.Result, error,
 	return res, nil, err
 }
 
-type resultDoc struct {
-	*forecast.Result
-	Stopped string `json:"-"`
-}
-
 func forecastOnce(cmd *cobra.Command, in *forecast.Input, opt forecast.Options, f *forecastFlags, plotPath string) (any, error) {
 	res, stop, err := runStop(in, opt)
 	if err != nil {
@@ -294,43 +289,9 @@ func forecastOnce(cmd *cobra.Command, in *forecast.Input, opt forecast.Options, 
 		}
 	}
 	if f.json {
-		return withStop(res, stop), nil
+		return res, nil
 	}
 	return nil, forecast.WriteReport(cmd.OutOrStdout(), in, res, stop)
-}
-
-// withStop adds the reason a faithful run stopped to its JSON.
-func withStop(res *forecast.Result, stop error) any {
-	data, err := json.Marshal(res)
-	if err != nil {
-		return res
-	}
-	var m map[string]any
-	if json.Unmarshal(data, &m) != nil {
-		return res
-	}
-	if stop != nil {
-		m["stopped"] = stop.Error()
-	}
-	return orderedResult{data: data, stop: stop}
-}
-
-// orderedResult keeps the Result's field order (positions in actor order).
-type orderedResult struct {
-	data []byte
-	stop error
-}
-
-func (o orderedResult) MarshalJSON() ([]byte, error) {
-	if o.stop == nil {
-		return o.data, nil
-	}
-	msg, err := json.Marshal(o.stop.Error())
-	if err != nil {
-		return nil, fmt.Errorf("encode forecast: %w", err)
-	}
-	d := o.data[:len(o.data)-1]
-	return append(append(append(append([]byte(nil), d...), `,"stopped":`...), msg...), '}'), nil
 }
 
 func progress(cmd *cobra.Command, total int, what string) (func(int), func()) {
@@ -446,7 +407,7 @@ func forecastWhatIf(cmd *cobra.Command, in *forecast.Input, cs []forecast.Change
 		}
 	}
 	if f.json {
-		doc := whatIfDoc{Issue: in.Issue, Changes: strings.Split(changeList(cs), "; "), Base: withStop(cmp.Base, cmp.BaseErr), Changed: withStop(cmp.Changed, cmp.ChangedErr)}
+		doc := whatIfDoc{Issue: in.Issue, Changes: strings.Split(changeList(cs), "; "), Base: cmp.Base, Changed: cmp.Changed}
 		if f.runs > 0 {
 			return map[string]any{"what_if": doc,
 				"base_distribution":    distDoc{Issue: in.Issue, Base: cmp.Base.Forecast(), Quantiles: quantiles(dBase), Dist: dBase},
