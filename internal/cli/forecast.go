@@ -143,18 +143,21 @@ func runForecast(cmd *cobra.Command, path string, f *forecastFlags) error {
 	out := cmd.OutOrStdout()
 	var docs []any
 	var firstErr error
-	matched := false
+	matched, started := false, false
 	for k := range ins {
 		in := &ins[k]
-		if k > 0 && !f.json {
-			fmt.Fprintln(out)
-		}
 		plotPath := issuePlotPath(f.plot, in.Issue, len(ins))
+		var cs []forecast.Change
 		if len(changes) > 0 {
-			cs := relevant(in, changes)
-			if len(cs) == 0 {
+			if cs = relevant(in, changes); len(cs) == 0 {
 				continue
 			}
+		}
+		if started && !f.json {
+			fmt.Fprintln(out)
+		}
+		started = true
+		if len(changes) > 0 {
 			matched = true
 			doc, err := forecastWhatIf(cmd, in, cs, opt, f, shock, plotPath)
 			if err != nil {
