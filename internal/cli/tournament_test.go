@@ -132,6 +132,20 @@ func TestTournamentCLI(t *testing.T) {
 	}
 }
 
+// TestTournamentGeniusFolder: scenarios may be GENIUS folders (read like
+// every command reads them), named after the folder.
+func TestTournamentGeniusFolder(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "res")
+	stdout, stderr, code := run(t, "tournament", "--negotiators", "boulware,micro", "--scenarios", "../../genius/testdata/laptop",
+		"--rounds", "100", "--out", out, "--plot", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "tournament: 2 negotiations") || !strings.Contains(stdout, "laptop") {
+		t.Errorf("output:\n%s", stdout)
+	}
+}
+
 func TestTournamentBadInput(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "t.yaml")
