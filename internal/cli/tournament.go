@@ -82,7 +82,7 @@ plan; 'parley tournament merge' joins the parts.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "tournament name")
-	fl.StringSliceVar(&f.negotiators, "negotiators", nil, "competitors: strategy names ("+strings.Join(tournament.StrategyNames(), ", ")+")")
+	fl.StringSliceVar(&f.negotiators, "negotiators", nil, "competitors: strategy names, with parameters if any, e.g. boulware,timedependent(e=0.5;k=0.1) (strategies: "+strings.Join(tournament.StrategyNames(), ", ")+")")
 	fl.StringSliceVar(&f.scenarios, "scenarios", nil, "scenario files or folders, or globs of them")
 	fl.StringVar(&f.protocol, "protocol", "saop", "protocol: saop, amop, singletext or broker")
 	fl.StringVar(&f.rule, "rule", "", "broker's fairness rule: nash, egalitarian, kalai-smorodinsky or welfare")
