@@ -97,8 +97,10 @@ type Result struct {
 	Outcomes *big.Int
 	// Rational is the number of outcomes every participant weakly prefers
 	// to its reservation value; −1 when the method does not count them
-	// (merge).
+	// (merge) or the count exceeds int64 (see RationalBig).
 	Rational int64
+	// RationalBig is the same count exactly; nil when not counted.
+	RationalBig *big.Int
 	// Reservation holds each participant's reservation value, or nil for
 	// none (or when ignored).
 	Reservation []*float64
@@ -145,6 +147,34 @@ func AnalyzeProfiles(sp *space.Space, profiles []*utility.Profile, opts Options)
 	if n == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "no participants to analyse")
 	}
+	additive := true
+	for _, p := range profiles {
+		if _, ok := p.Func.(*utility.Additive); !ok {
+			additive = false
+		}
+	}
+	method := opts.Method
+	if method == Auto {
+		method = Enumerate
+		if additive && (sp.BigLen().Cmp(big.NewInt(autoMergeAbove)) > 0) {
+			method = Merge
+		}
+	}
+	var c *cells
+	switch method {
+	case Enumerate:
+		// Refuse before any costly preparation.
+		c = newCells(sp, profiles)
+		if err := c.check(opts, n); err != nil {
+			return nil, err
+		}
+	case Merge:
+		if !additive {
+			return nil, parley.Errorf(parley.EUNSUPPORTED, "the merge method needs linear additive (linear or spatial) preferences for every participant")
+		}
+	default:
+		return nil, parley.Errorf(parley.EINVALID, "unknown method %q: want enumerate or merge", method)
+	}
 	parties := make([]*party, n)
 	for i, p := range profiles {
 		pt, err := newParty(p, opts.IgnoreReservation)
@@ -175,25 +205,11 @@ func AnalyzeProfiles(sp *space.Space, profiles []*utility.Profile, opts Options)
 			r.Reservation[i] = &v
 		}
 	}
-	method := opts.Method
-	additive := allAdditive(parties)
-	if method == Auto {
-		method = Enumerate
-		if additive && (sp.BigLen().Cmp(big.NewInt(autoMergeAbove)) > 0) {
-			method = Merge
-		}
-	}
 	var err error
-	switch method {
-	case Enumerate:
-		err = enumerate(r, sp, parties, opts)
-	case Merge:
-		if !additive {
-			return nil, parley.Errorf(parley.EUNSUPPORTED, "the merge method needs linear additive (linear or spatial) preferences for every participant")
-		}
+	if method == Enumerate {
+		err = enumerate(r, c, parties)
+	} else {
 		err = merge(r, sp, parties)
-	default:
-		return nil, parley.Errorf(parley.EINVALID, "unknown method %q: want enumerate or merge", method)
 	}
 	if err != nil {
 		return nil, err
@@ -204,28 +220,12 @@ func AnalyzeProfiles(sp *space.Space, profiles []*utility.Profile, opts Options)
 	return r, nil
 }
 
-func allAdditive(parties []*party) bool {
-	for _, p := range parties {
-		if !p.form.Additive() {
-			return false
-		}
-	}
-	return true
-}
-
 // points turns candidates of v (the frontier's representatives) into
 // points, with their counts.
-func points(sp *space.Space, v *vectors, reps []int, counts []*big.Int) []Point {
+func points(c *cells, v *vectors, reps []int, counts []*big.Int) []Point {
 	pts := make([]Point, len(reps))
 	for j, a := range reps {
-		idx := big.NewInt(v.idx[a])
-		p := Point{Index: idx, Outcome: sp.Outcome(v.idx[a], nil), Count: counts[j],
-			Utilities: make([]float64, v.n), Exact: make([]*big.Rat, v.n)}
-		for i := 0; i < v.n; i++ {
-			p.Exact[i] = v.rat(a, i)
-			p.Utilities[i], _ = p.Exact[i].Float64()
-		}
-		pts[j] = p
+		pts[j] = c.point(v, a, counts[j])
 	}
 	return pts
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"parley/load"
@@ -83,4 +86,69 @@ func TestBarterC(t *testing.T) {
 		}
 	}
 	checkAgainstBrute(t, sc, Options{})
+}
+
+// readPareto reads a GENIUS pareto.xml: one "u1, u2" line per frontier
+// point (float32 precision).
+func readPareto(t *testing.T, file string) [][2]float64 {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts [][2]float64
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		a, b, ok := strings.Cut(line, ",")
+		if !ok {
+			t.Fatalf("%s: bad line %q", file, line)
+		}
+		x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: bad line %q", file, line)
+		}
+		pts = append(pts, [2]float64{x, y})
+	}
+	return pts
+}
+
+// TestParetoFiles checks the exact frontier of non-linear (constraint)
+// domains of 10^10 outcomes against the pareto.xml files shipped with them.
+func TestParetoFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds per domain")
+	}
+	for _, rel := range []string{"genius/anac/y2014/10issues", "genius/other/S-1NIKFRT-1"} {
+		t.Run(filepath.Base(rel), func(t *testing.T) {
+			dir := corpusDir(t, rel)
+			want := readPareto(t, filepath.Join(dir, "pareto.xml"))
+			sc, err := load.Load(dir, load.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Analyze(sc, Options{IgnoreReservation: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([][2]float64, len(r.Pareto))
+			for i, p := range r.Pareto {
+				got[i] = [2]float64{p.Utilities[0], p.Utilities[1]}
+			}
+			sort.Slice(got, func(i, j int) bool { return got[i][0] < got[j][0] })
+			sort.Slice(want, func(i, j int) bool { return want[i][0] < want[j][0] })
+			if len(got) != len(want) {
+				t.Fatalf("%d frontier points, pareto.xml has %d:\n%v\n%v", len(got), len(want), got, want)
+			}
+			for i := range want {
+				// pareto.xml is written in float32: 7 significant digits.
+				if math.Abs(got[i][0]-want[i][0]) > 1e-6 || math.Abs(got[i][1]-want[i][1]) > 1e-6 {
+					t.Errorf("point %d: %v, pareto.xml %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 
@@ -9,32 +10,47 @@ import (
 	"parley/utility"
 )
 
-// enumerate fills r's counts and frontier by evaluating every outcome.
-func enumerate(r *Result, sp *space.Space, parties []*party, opts Options) error {
-	n := len(parties)
-	size, ok := sp.Len()
+// check refuses enumerations beyond the limit, naming the size.
+func (c *cells) check(opts Options, n int) error {
+	size, ok := c.sp.Len()
 	limit := opts.MaxCells
 	if limit <= 0 {
 		limit = DefaultMaxCells
 	}
-	if !ok || size > limit/int64(n) {
-		return parley.Errorf(parley.EUNSUPPORTED,
-			"the space has %s outcomes; enumeration handles at most %d outcomes for %d participants (the merge method handles larger spaces of linear additive preferences)",
-			sp.BigLen().String(), limit/int64(n), n)
+	if ok && size <= limit/int64(n) {
+		return nil
 	}
+	extra := ""
+	if !c.trivial {
+		extra = fmt.Sprintf(" (%s cells of interchangeable values)", c.sp.BigLen())
+	}
+	return parley.Errorf(parley.EUNSUPPORTED,
+		"the space has %s outcomes%s; enumeration handles at most %d for %d participants (the merge method handles larger spaces of linear additive preferences)",
+		c.orig.BigLen().String(), extra, limit/int64(n), n)
+}
+
+// enumerate fills r's counts and frontier by evaluating every cell of c.
+func enumerate(r *Result, c *cells, parties []*party) error {
+	n := len(parties)
+	size, _ := c.sp.Len()
+	parties = c.restrict(parties)
 	profiles := make([]*utility.Profile, n)
 	for i, p := range parties {
 		profiles[i] = p.prof
 	}
-	sc := newScan(sp, profiles)
-	acc := newAccumulator(sp, parties, size)
+	sc := newScan(c, profiles)
+	acc := newAccumulator(c, parties, size)
 	sc.each(acc.add)
 	r.Opposition = math.Sqrt(acc.opp) / math.Sqrt(float64(n))
-	r.Rational = acc.rational
+	r.RationalBig = acc.rationalCount()
+	r.Rational = -1
+	if r.RationalBig.IsInt64() {
+		r.Rational = r.RationalBig.Int64()
+	}
 	if n == 2 {
-		r.Pareto = frontier2(sp, sc, acc)
+		r.Pareto = frontier2(c, sc, acc)
 	} else {
-		r.Pareto = frontierN(sp, acc.cands)
+		r.Pareto = frontierN(c, acc.cands)
 	}
 	return nil
 }
@@ -43,6 +59,7 @@ func enumerate(r *Result, sp *space.Space, parties []*party, opts Options) error
 // values of the first m issues, small enough to stay in cache. Utilities are
 // computed per block, so memory does not grow with the space.
 type scan struct {
+	c        *cells
 	sp       *space.Space
 	profiles []*utility.Profile
 	m        int   // issues fixed per block
@@ -54,8 +71,9 @@ type scan struct {
 // a variable so tests can force many small blocks.
 var blockTarget = 1 << 14
 
-func newScan(sp *space.Space, profiles []*utility.Profile) *scan {
-	s := &scan{sp: sp, profiles: profiles, m: sp.Issues(), blocks: 1, size: 1}
+func newScan(c *cells, profiles []*utility.Profile) *scan {
+	sp := c.sp
+	s := &scan{c: c, sp: sp, profiles: profiles, m: sp.Issues(), blocks: 1, size: 1}
 	for s.m > 0 && (s.size*sp.Card(s.m-1) <= blockTarget || s.size == 1) {
 		s.m--
 		s.size *= sp.Card(s.m)
@@ -66,19 +84,28 @@ func newScan(sp *space.Space, profiles []*utility.Profile) *scan {
 	return s
 }
 
-// each calls fn for every block with the index of its first outcome and the
-// float utilities of its outcomes per party (reused between calls).
-func (s *scan) each(fn func(start int64, us [][]float64)) {
+// each calls fn for every block with the index of its first outcome, the
+// float utilities of its outcomes per party, and their weights (the number
+// of original outcomes each stands for; nil when all are 1 or the weights
+// do not fit int64). Slices are reused between calls.
+func (s *scan) each(fn func(start int64, us [][]float64, ws []int64)) {
 	us := make([][]float64, len(s.profiles))
 	for i := range us {
 		us[i] = make([]float64, s.size)
+	}
+	var ws []int64
+	if !s.c.trivial && s.c.small {
+		ws = make([]int64, s.size)
 	}
 	prefix := make([]int, s.m)
 	for b := int64(0); b < s.blocks; b++ {
 		for i, p := range s.profiles {
 			utility.FillBlock(p.Func, s.sp, prefix, us[i])
 		}
-		fn(b*int64(s.size), us)
+		if ws != nil {
+			s.c.weightBlock(prefix, ws)
+		}
+		fn(b*int64(s.size), us, ws)
 		for i := s.m - 1; i >= 0; i-- {
 			prefix[i]++
 			if prefix[i] < s.sp.Card(i) {
@@ -94,21 +121,24 @@ func (s *scan) each(fn func(start int64, us [][]float64)) {
 // two parties the largest u₂ per u₁ bucket, for other counts the exact
 // utilities of the rational outcomes.
 type accumulator struct {
+	c        *cells
 	sp       *space.Space
 	parties  []*party
 	n        int
 	lo, hi   []float64
 	opp      float64 // smallest squared normalised distance to the ideal point
-	rational int64
+	rational int64    // rational outcomes (original ones, weighted), when the space is small
+	bigRat   *big.Int // the same, for spaces beyond int64
 	b2       *buckets // two parties
 	cands    *vectors // other counts
 	o        []int
 	tmp      *big.Int
 }
 
-func newAccumulator(sp *space.Space, parties []*party, outcomes int64) *accumulator {
+func newAccumulator(c *cells, parties []*party, outcomes int64) *accumulator {
 	n := len(parties)
-	a := &accumulator{sp: sp, parties: parties, n: n, opp: math.Inf(1),
+	sp := c.sp
+	a := &accumulator{c: c, sp: sp, parties: parties, n: n, opp: math.Inf(1), bigRat: new(big.Int),
 		lo: make([]float64, n), hi: make([]float64, n), o: make([]int, sp.Issues()), tmp: new(big.Int)}
 	for i, p := range parties {
 		a.lo[i], a.hi[i] = p.prof.Func.Range()
@@ -116,9 +146,30 @@ func newAccumulator(sp *space.Space, parties []*party, outcomes int64) *accumula
 	if n == 2 {
 		a.b2 = newBuckets(a.lo[0], a.hi[0], outcomes, parties[0].delta)
 	} else {
-		a.cands = newVectors(parties)
+		a.cands = newVectors(parties, c)
 	}
 	return a
+}
+
+// rationalCount returns the number of rational original outcomes.
+func (a *accumulator) rationalCount() *big.Int {
+	if a.c.small {
+		return big.NewInt(a.rational)
+	}
+	return a.bigRat
+}
+
+// count adds the weight of compressed outcome idx to the rational count.
+func (a *accumulator) count(idx int64, ws []int64, k int) {
+	switch {
+	case a.c.trivial:
+		a.rational++
+	case ws != nil:
+		a.rational += ws[k]
+	default:
+		a.o = a.sp.Outcome(idx, a.o)
+		a.bigRat.Add(a.bigRat, a.c.weight(a.o))
+	}
 }
 
 // isRational decides exactly whether outcome idx is rational, using its
@@ -143,7 +194,7 @@ func (a *accumulator) isRational(idx int64, us [][]float64, k int) bool {
 	return true
 }
 
-func (a *accumulator) add(start int64, us [][]float64) {
+func (a *accumulator) add(start int64, us [][]float64, ws []int64) {
 	n := a.n
 	for k := range us[0] {
 		d := 0.0
@@ -159,7 +210,7 @@ func (a *accumulator) add(start int64, us [][]float64) {
 		if !a.isRational(start+int64(k), us, k) {
 			continue
 		}
-		a.rational++
+		a.count(start+int64(k), ws, k)
 		if n == 2 {
 			a.b2.observe(us[0][k], us[1][k])
 			continue

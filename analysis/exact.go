@@ -87,10 +87,11 @@ type vectors struct {
 	bigs    []*big.Int
 	idx     []int64
 	den     []float64 // each party's denominator as a float
+	c       *cells
 }
 
-func newVectors(parties []*party) *vectors {
-	v := &vectors{parties: parties, n: len(parties), small: true}
+func newVectors(parties []*party, c *cells) *vectors {
+	v := &vectors{parties: parties, n: len(parties), small: true, c: c}
 	for _, p := range parties {
 		d, _ := new(big.Float).SetInt(p.form.Denom).Float64()
 		v.den = append(v.den, d)
@@ -117,6 +118,14 @@ func (v *vectors) add(idx int64, o []int) {
 			v.bigs = append(v.bigs, p.form.Scaled(o, new(big.Int)))
 		}
 	}
+}
+
+// weight is the number of original outcomes candidate a stands for.
+func (v *vectors) weight(a int) *big.Int {
+	if v.c.trivial {
+		return big.NewInt(1)
+	}
+	return v.c.weight(v.c.sp.Outcome(v.idx[a], nil))
 }
 
 // cmp compares party i's utility in candidates a and b.

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 
-	"parley/space"
 )
 
 // sortPoints orders frontier points by exact welfare, then by exact
@@ -117,15 +116,16 @@ func (b *buckets) survives(u1, u2, delta2 float64) bool {
 // filter, with their exact utilities; the survivors are sorted by exact
 // (u₁, u₂) descending and swept, keeping each whose u₂ beats every one
 // before it and counting equal vectors into their point.
-func frontier2(sp *space.Space, sc *scan, acc *accumulator) []Point {
-	if acc.rational == 0 {
+func frontier2(c *cells, sc *scan, acc *accumulator) []Point {
+	if acc.rationalCount().Sign() == 0 {
 		return nil
 	}
+	sp := c.sp
 	b := acc.b2
 	b.close()
-	v := newVectors(acc.parties)
+	v := newVectors(acc.parties, c)
 	delta2 := acc.parties[1].delta
-	sc.each(func(start int64, us [][]float64) {
+	sc.each(func(start int64, us [][]float64, _ []int64) {
 		u1s, u2s := us[0], us[1]
 		for k, u1 := range u1s {
 			if !b.survives(u1, u2s[k], delta2) || !acc.isRational(start+int64(k), us, k) {
@@ -145,14 +145,14 @@ func frontier2(sp *space.Space, sc *scan, acc *accumulator) []Point {
 	for _, a := range order {
 		if len(reps) == 0 || v.cmp(a, reps[len(reps)-1], 1) > 0 {
 			reps = append(reps, a)
-			counts = append(counts, big.NewInt(1))
+			counts = append(counts, v.weight(a))
 			continue
 		}
 		if v.equal(a, reps[len(reps)-1]) {
-			counts[len(counts)-1].Add(counts[len(counts)-1], big.NewInt(1))
+			counts[len(counts)-1].Add(counts[len(counts)-1], v.weight(a))
 		}
 	}
-	return points(sp, v, reps, counts)
+	return points(c, v, reps, counts)
 }
 
 // frontierN is the frontier for any number of parties, by
@@ -160,7 +160,7 @@ func frontier2(sp *space.Space, sc *scan, acc *accumulator) []Point {
 // when a utility increases (then lexicographically, descending) can only
 // be dominated by candidates before them, so each is compared exactly with
 // the frontier found so far.
-func frontierN(sp *space.Space, v *vectors) []Point {
+func frontierN(c *cells, v *vectors) []Point {
 	if v.len() == 0 {
 		return nil
 	}
@@ -181,7 +181,7 @@ func frontierN(sp *space.Space, v *vectors) []Point {
 next:
 	for _, a := range order {
 		if len(reps) > 0 && v.equal(a, reps[len(reps)-1]) {
-			counts[len(counts)-1].Add(counts[len(counts)-1], big.NewInt(1))
+			counts[len(counts)-1].Add(counts[len(counts)-1], v.weight(a))
 			continue
 		}
 		for _, q := range reps {
@@ -190,7 +190,7 @@ next:
 			}
 		}
 		reps = append(reps, a)
-		counts = append(counts, big.NewInt(1))
+		counts = append(counts, v.weight(a))
 	}
-	return points(sp, v, reps, counts)
+	return points(c, v, reps, counts)
 }

@@ -3,6 +3,7 @@ package utility
 import (
 	"math"
 	"math/big"
+	"sync"
 	"slices"
 
 	"parley/scenario"
@@ -19,6 +20,8 @@ type Constraints struct {
 	lo    float64
 	hi    float64
 	exact exactOnce
+
+	rangeOnce sync.Once
 }
 
 // ExactForm implements Exact.
@@ -144,13 +147,7 @@ func compileConstraints(sc *scenario.Scenario, c *scenario.Constraints) (*Constr
 		}
 		cs.rules = append(cs.rules, b)
 	}
-	utils := make([]float64, len(cs.rules))
-	for j := range cs.rules {
-		utils[j] = cs.rules[j].utility
-	}
-	lo, _ := extreme(cs, utils, -1)
-	hi, _ := extreme(cs, utils, 1)
-	cs.lo, cs.hi = -lo/cs.scale, hi/cs.scale
+
 	return cs, nil
 }
 
@@ -167,7 +164,21 @@ func (c *Constraints) Utility(o []int) float64 {
 
 // Range implements Func. The bounds are exact: found by branch and bound
 // over the issues (see extreme), not by sampling.
-func (c *Constraints) Range() (lo, hi float64) { return c.lo, c.hi }
+//
+// It is computed on first use: for large spaces with many overlapping rules
+// the search can take a while.
+func (c *Constraints) Range() (lo, hi float64) {
+	c.rangeOnce.Do(func() {
+		utils := make([]float64, len(c.rules))
+		for j := range c.rules {
+			utils[j] = c.rules[j].utility
+		}
+		l, _ := extreme(c, utils, -1)
+		h, _ := extreme(c, utils, 1)
+		c.lo, c.hi = -l/c.scale, h/c.scale
+	})
+	return c.lo, c.hi
+}
 
 // extreme returns the largest value of sign·(sum of satisfied rule
 // utilities) over the space. It assigns issues one at a time; on each issue
@@ -226,7 +237,34 @@ func extreme[T int64 | float64](c *Constraints, utils []T, sign T) (best T, foun
 		remaining[r] = len(c.rules[r].issues)
 		alive[r] = true
 	}
-	bound := func() (decided, ub T) {
+	// Per rule: the positions (in order) of the issues it constrains,
+	// increasing, and its allowed mask at each.
+	at := make([]int, n) // issue -> position in order
+	for p, i := range order {
+		at[i] = p
+	}
+	type step struct {
+		p       int
+		allowed []bool
+	}
+	steps := make([][]step, len(c.rules))
+	for r := range c.rules {
+		for j, i := range c.rules[r].issues {
+			steps[r] = append(steps[r], step{at[i], c.rules[r].allowed[j]})
+		}
+		slices.SortFunc(steps[r], func(a, b step) int { return a.p - b.p })
+	}
+	acc := make([][]T, len(order))
+	for p, i := range order {
+		acc[p] = make([]T, len(info[i].reps))
+	}
+	var touched []int
+	// bound returns the sum of the decided rules and an upper bound on
+	// what the undecided ones can add: each undecided rule is charged to
+	// its first undecided issue, and only one value class of that issue
+	// can be chosen, so per issue the best class's total is a bound.
+	bound := func(d int) (decided, ub T) {
+		touched = touched[:0]
 		for r := range c.rules {
 			if !alive[r] {
 				continue
@@ -234,16 +272,48 @@ func extreme[T int64 | float64](c *Constraints, utils []T, sign T) (best T, foun
 			v := sign * utils[r]
 			if remaining[r] == 0 {
 				decided += v
-				ub += v
-			} else if v > 0 {
-				ub += v
+				continue
 			}
+			if v <= 0 {
+				continue
+			}
+			var st step
+			for _, s := range steps[r] {
+				if s.p >= d {
+					st = s
+					break
+				}
+			}
+			i := order[st.p]
+			row := acc[st.p]
+			hit := false
+			for ci, k := range info[i].reps {
+				if st.allowed[k] {
+					if !hit && row[ci] == 0 {
+						hit = true
+					}
+					row[ci] += v
+				}
+			}
+			touched = append(touched, st.p)
+		}
+		ub = decided
+		for _, p := range touched {
+			row := acc[p]
+			var m T
+			for ci, x := range row {
+				if x > m {
+					m = x
+				}
+				row[ci] = 0
+			}
+			ub += m
 		}
 		return decided, ub
 	}
 	var visit func(d int)
 	visit = func(d int) {
-		decided, ub := bound()
+		decided, ub := bound(d)
 		if found && ub <= best {
 			return
 		}
@@ -254,8 +324,30 @@ func extreme[T int64 | float64](c *Constraints, utils []T, sign T) (best T, foun
 			return
 		}
 		i := order[d]
+		// Try first the classes that keep the most utility alive: good
+		// solutions found early prune the rest.
+		classes := make([]int, len(info[i].reps))
+		score := make([]T, len(info[i].reps))
+		for ci, k := range info[i].reps {
+			classes[ci] = ci
+			for _, r := range info[i].rules {
+				if alive[r] && c.rules[r].allowed[pos[r][i]][k] {
+					score[ci] += sign * utils[r]
+				}
+			}
+		}
+		slices.SortStableFunc(classes, func(a, b int) int {
+			switch {
+			case score[a] > score[b]:
+				return -1
+			case score[a] < score[b]:
+				return 1
+			}
+			return 0
+		})
 		var killed []int
-		for _, k := range info[i].reps {
+		for _, ci := range classes {
+			k := info[i].reps[ci]
 			killed = killed[:0]
 			for _, r := range info[i].rules {
 				remaining[r]--
@@ -275,4 +367,78 @@ func extreme[T int64 | float64](c *Constraints, utils []T, sign T) (best T, foun
 	}
 	visit(0)
 	return best, found
+}
+
+// fillBlock writes the utilities of every outcome starting with prefix, in
+// index order, into dst. Rule by rule, in the order Utility sums them, it
+// adds the rule's utility to exactly the outcomes of the block inside its
+// box, so the results are identical to Utility's.
+func (c *Constraints) fillBlock(prefix []int, dst []float64) {
+	for k := range dst {
+		dst[k] = 0
+	}
+	m := len(prefix)
+	n := len(c.cards)
+	// stride[i] = number of outcomes per value of suffix issue i.
+	stride := make([]int, n+1)
+	stride[n] = 1
+	for i := n - 1; i >= m; i-- {
+		stride[i] = stride[i+1] * c.cards[i]
+	}
+	masks := make([][]bool, n)
+rules:
+	for r := range c.rules {
+		b := &c.rules[r]
+		for i := m; i < n; i++ {
+			masks[i] = nil
+		}
+		for j, i := range b.issues {
+			if i < m {
+				if !b.allowed[j][prefix[i]] {
+					continue rules
+				}
+				continue
+			}
+			masks[i] = b.allowed[j]
+		}
+		u := b.utility
+		var walk func(i, base int)
+		walk = func(i, base int) {
+			if i == n {
+				dst[base] += u
+				return
+			}
+			for k := 0; k < c.cards[i]; k++ {
+				if masks[i] == nil || masks[i][k] {
+					walk(i+1, base+k*stride[i+1])
+				}
+			}
+		}
+		walk(m, 0)
+	}
+	if c.scale != 1 {
+		for k := range dst {
+			dst[k] /= c.scale
+		}
+	}
+}
+
+// restrict returns the constraints over representative values.
+func (c *Constraints) restrict(reps [][]int) *Constraints {
+	r := &Constraints{scale: c.scale, cards: make([]int, len(reps))}
+	for i, rs := range reps {
+		r.cards[i] = len(rs)
+	}
+	for _, b := range c.rules {
+		nb := box{utility: b.utility, issues: b.issues}
+		for j, i := range b.issues {
+			m := make([]bool, len(reps[i]))
+			for k, v := range reps[i] {
+				m[k] = b.allowed[j][v]
+			}
+			nb.allowed = append(nb.allowed, m)
+		}
+		r.rules = append(r.rules, nb)
+	}
+	return r
 }

@@ -129,8 +129,12 @@ func Fill(f Func, sp *space.Space, dst []float64) {
 // by expanding partial sums in the same order of additions as Utility, so
 // the results are identical to it.
 func FillBlock(f Func, sp *space.Space, prefix []int, dst []float64) {
-	if a, ok := f.(*Additive); ok {
-		a.fillBlock(prefix, dst)
+	switch f := f.(type) {
+	case *Additive:
+		f.fillBlock(prefix, dst)
+		return
+	case *Constraints:
+		f.fillBlock(prefix, dst)
 		return
 	}
 	o := make([]int, sp.Issues())

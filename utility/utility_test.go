@@ -334,3 +334,42 @@ func TestExactBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestFillBlockMatchesUtility checks block filling against Utility, bit for
+// bit, for every preference kind and every prefix length.
+func TestFillBlockMatchesUtility(t *testing.T) {
+	sc, err := scenario.Parse([]byte(handYAML), "hand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := space.Of(sc)
+	for i := range sc.Parties {
+		p, _ := Compile(sc, i)
+		for m := 0; m <= sp.Issues(); m++ {
+			size := 1
+			for j := m; j < sp.Issues(); j++ {
+				size *= sp.Card(j)
+			}
+			dst := make([]float64, size)
+			prefix := make([]int, m)
+			for j := range prefix {
+				prefix[j] = sp.Card(j) - 1
+			}
+			FillBlock(p.Func, sp, prefix, dst)
+			o := make([]int, sp.Issues())
+			copy(o, prefix)
+			for k := range dst {
+				if u := p.Func.Utility(o); u != dst[k] {
+					t.Fatalf("%s prefix %v: outcome %v: FillBlock %v, Utility %v", p.Name, prefix, o, dst[k], u)
+				}
+				for j := len(o) - 1; j >= m; j-- {
+					o[j]++
+					if o[j] < sp.Card(j) {
+						break
+					}
+					o[j] = 0
+				}
+			}
+		}
+	}
+}
