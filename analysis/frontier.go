@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/big"
 	"slices"
-
 )
 
 // sortPoints orders frontier points by exact welfare, then by exact

@@ -3,8 +3,8 @@ package utility
 import (
 	"math"
 	"math/big"
-	"sync"
 	"slices"
+	"sync"
 
 	"parley/scenario"
 )
