@@ -69,9 +69,9 @@ type server struct {
 	url  string
 }
 
-func startServer(t *testing.T, addr, db string) *server {
+func startServer(t *testing.T, addr, db string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(parleyBinary(t), "serve", "--addr", addr, "--db", db, "--log-level", "warn")
+	cmd := exec.Command(parleyBinary(t), append([]string{"serve", "--addr", addr, "--db", db, "--log-level", "warn"}, flags...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 
 	"parley"
 	"parley/live"
@@ -178,6 +179,20 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	}
 	r.Body = slices.Clone(r.Body)
 	return &r, nil
+}
+
+// Replies implements store.Store.
+func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []live.Reply
+	for _, r := range s.replies {
+		if !r.Created.Before(since) {
+			r.Body, r.TokenHash = slices.Clone(r.Body), slices.Clone(r.TokenHash)
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // Close implements store.Store.

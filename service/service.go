@@ -36,7 +36,11 @@ type Service struct {
 	mu     sync.Mutex
 	negs   map[string]*entry
 	tokens sync.Map // string(hash) -> *live.Token
-	closed atomic.Bool
+	// replies holds every idempotent reply of the last ReplyWindow, so that
+	// a request is checked for a replay without reading the store.
+	replies sync.Map // replyKey -> *live.Reply
+	closed  atomic.Bool
+	stop    chan struct{}
 
 	// Counters for /metrics.
 	Actions     atomic.Int64 // events stored
@@ -69,7 +73,7 @@ type Options struct {
 // Open loads every negotiation of st, replays its events, schedules its
 // deadline and fires the deadlines that passed while no server ran.
 func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
-	s := &Service{store: st, log: opt.Logger, now: opt.Now, negs: map[string]*entry{}}
+	s := &Service{store: st, log: opt.Logger, now: opt.Now, negs: map[string]*entry{}, stop: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +84,14 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load negotiations: %w", err)
 	}
+	rs, err := st.Replies(ctx, s.now().Add(-ReplyWindow))
+	if err != nil {
+		return nil, fmt.Errorf("load idempotent replies: %w", err)
+	}
+	for i := range rs {
+		s.replies.Store(replyKey(rs[i].TokenHash, rs[i].Key), &rs[i])
+	}
+	go s.prune()
 	for _, n := range ns {
 		e := &entry{subs: map[*Subscription]struct{}{}}
 		state, err := s.replay(ctx, n)
@@ -120,9 +132,38 @@ func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State,
 	return state, nil
 }
 
+// ReplyWindow is how long an idempotency key is remembered: a retry after
+// it is a new request.
+const ReplyWindow = 24 * time.Hour
+
+func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
+
+// prune forgets replies older than ReplyWindow, every ten minutes.
+func (s *Service) prune() {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			cut := s.now().Add(-ReplyWindow)
+			s.replies.Range(func(k, v any) bool {
+				if v.(*live.Reply).Created.Before(cut) {
+					s.replies.Delete(k)
+				}
+				return true
+			})
+		}
+	}
+}
+
 // Close stops the deadline timers. The store stays open.
 func (s *Service) Close() {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return
+	}
+	close(s.stop)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.negs {
@@ -179,8 +220,21 @@ type Idem struct {
 	Render func(events []live.Event) (int, []byte)
 }
 
-// Replayed returns the stored reply of an idempotent request, or nil.
+// Replayed returns the stored reply of an idempotent request, or nil. Every
+// reply of the last ReplyWindow is in memory, so this reads nothing.
 func (s *Service) Replayed(ctx context.Context, idem *Idem) (*live.Reply, error) {
+	if idem == nil || idem.Key == "" {
+		return nil, nil
+	}
+	if r, ok := s.replies.Load(replyKey(idem.TokenHash, idem.Key)); ok {
+		return r.(*live.Reply), nil
+	}
+	return nil, nil
+}
+
+// storedReply reads a reply from the store, for a commit refused because
+// another request with the same key won the race.
+func (s *Service) storedReply(ctx context.Context, idem *Idem) (*live.Reply, error) {
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
@@ -282,10 +336,14 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	tok := live.Token{Hash: hash, NegotiationID: id, Role: live.Convener, Created: now}
 	b := &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: evs, Reply: s.reply(idem, evs, now)}
 	if err := s.store.Commit(ctx, b); err != nil {
-		if r, rerr := s.Replayed(ctx, idem); rerr == nil && r != nil {
+		if r, rerr := s.storedReply(ctx, idem); rerr == nil && r != nil {
+			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
 			return &Created{Reply: r}, nil
 		}
 		return nil, fmt.Errorf("create negotiation: %w", err)
+	}
+	if b.Reply != nil {
+		s.replies.Store(replyKey(b.Reply.TokenHash, b.Reply.Key), b.Reply)
 	}
 	for i := range evs {
 		if err := state.Apply(&evs[i]); err != nil {
@@ -449,6 +507,9 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 			e.st = st
 		}
 		return fmt.Errorf("store events: %w", err)
+	}
+	if b.Reply != nil {
+		s.replies.Store(replyKey(b.Reply.TokenHash, b.Reply.Key), b.Reply)
 	}
 	for i := range b.Events {
 		if err := e.st.Apply(&b.Events[i]); err != nil {

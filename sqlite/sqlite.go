@@ -66,7 +66,18 @@ type Store struct {
 	reqs   chan *request
 	done   chan struct{}
 	closed chan struct{}
+	stmts  map[string]*sql.Stmt // prepared on w, reused by every transaction
 }
+
+// Statements the writer prepares once.
+const (
+	qNegotiation = "INSERT INTO negotiations (id, data, created) VALUES (?, ?, ?)"
+	qToken       = "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)"
+	qEvent       = "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	qReply       = "INSERT INTO replies (token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?)"
+	qLast        = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?"
+	qExists      = "SELECT 1 FROM negotiations WHERE id = ?"
+)
 
 var _ store.Store = (*Store)(nil)
 
@@ -75,10 +86,22 @@ type request struct {
 	err chan error
 }
 
-// Open opens (creating if needed) the SQLite database at path.
-func Open(path string) (*Store, error) {
+// Open opens (creating if needed) the SQLite database at path, with
+// synchronous=FULL: every acknowledged commit survives a power cut.
+func Open(path string) (*Store, error) { return OpenSync(path, "full") }
+
+// OpenSync is Open with SQLite's synchronous setting: "full" (fsync at every
+// commit) or "normal" (in WAL mode: a commit survives a crash of the
+// process, as the crash test checks, but may be lost in a power cut or an
+// operating-system crash).
+func OpenSync(path, sync string) (*Store, error) {
+	switch strings.ToLower(sync) {
+	case "full", "normal":
+	default:
+		return nil, parley.Errorf(parley.EINVALID, "sqlite synchronous: %q is not full or normal", sync)
+	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + strings.ToUpper(sync) + ")", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
@@ -97,7 +120,16 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
+	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	for _, q := range []string{qNegotiation, qToken, qEvent, qReply, qLast, qExists} {
+		st, err := w.Prepare(q)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("sqlite %s: prepare: %w", path, err)
+		}
+		s.stmts[q] = st
+	}
 	go s.writer()
 	return s, nil
 }
@@ -136,6 +168,7 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 func (s *Store) writer() {
 	defer close(s.closed)
 	known := map[string]bool{}
+	last := map[string]int64{}
 	for {
 		var group []*request
 		select {
@@ -153,7 +186,10 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		s.commitGroup(group, known)
+		if !s.commitFast(group, known, last) {
+			clear(last)
+			s.commitGroup(group, known)
+		}
 	}
 }
 
@@ -177,7 +213,7 @@ func (s *Store) commitGroup(group []*request, known map[string]bool) {
 			fail(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
-		newIDs, err := apply(ctx, tx, r.b, known)
+		newIDs, err := s.apply(ctx, tx, r.b, known)
 		if err != nil {
 			errs[i] = err
 			if _, err := tx.Exec("ROLLBACK TO b"); err != nil {
@@ -209,19 +245,118 @@ func (s *Store) commitGroup(group []*request, known map[string]bool) {
 	}
 }
 
+// commitFast commits a group without savepoints: it checks each batch's
+// sequence numbers against the last stored ones (kept in last) before
+// writing, and writes a batch's reply first, so that the only refusals left
+// to SQLite (a reused idempotency key) happen before the batch writes
+// anything. Batches with a new negotiation or tokens take the slow path.
+// It reports false, having committed nothing, when the group must take the
+// slow path.
+func (s *Store) commitFast(group []*request, known map[string]bool, last map[string]int64) bool {
+	for _, r := range group {
+		if r.b.Negotiation != nil || len(r.b.Tokens) > 0 {
+			return false
+		}
+	}
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false
+	}
+	errs := make([]error, len(group))
+	next := map[string]int64{} // last seq as of the batches accepted so far
+	for i, r := range group {
+		mine := map[string]int64{}
+		for _, e := range r.b.Events {
+			l, ok := mine[e.NegotiationID]
+			if !ok {
+				l, ok = next[e.NegotiationID]
+			}
+			if !ok {
+				l, ok = last[e.NegotiationID]
+			}
+			if !ok {
+				if !known[e.NegotiationID] {
+					var one int
+					err := tx.StmtContext(ctx, s.stmts[qExists]).QueryRowContext(ctx, e.NegotiationID).Scan(&one)
+					if errors.Is(err, sql.ErrNoRows) {
+						errs[i] = parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
+						break
+					}
+					if err != nil {
+						tx.Rollback()
+						return false
+					}
+					known[e.NegotiationID] = true
+				}
+				if err := tx.StmtContext(ctx, s.stmts[qLast]).QueryRowContext(ctx, e.NegotiationID).Scan(&l); err != nil {
+					tx.Rollback()
+					return false
+				}
+				last[e.NegotiationID] = l
+			}
+			if e.Seq != l+1 {
+				errs[i] = parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
+				break
+			}
+			mine[e.NegotiationID] = e.Seq
+		}
+		if errs[i] != nil {
+			continue
+		}
+		if rp := r.b.Reply; rp != nil {
+			_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+			if constraint(err) {
+				errs[i] = parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", rp.Key)
+				continue
+			}
+			if err != nil {
+				tx.Rollback()
+				return false
+			}
+		}
+		for _, e := range r.b.Events {
+			to, _ := json.Marshal(e.To)
+			if _, err := tx.StmtContext(ctx, s.stmts[qEvent]).ExecContext(ctx, e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash); err != nil {
+				tx.Rollback()
+				return false
+			}
+		}
+		for id, l := range mine {
+			next[id] = l
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		// Whether it committed is unknown: fail the group and forget the
+		// cached sequence numbers.
+		clear(last)
+		for _, r := range group {
+			r.err <- fmt.Errorf("sqlite: commit: %w", err)
+		}
+		return true
+	}
+	for id, l := range next {
+		last[id] = l
+	}
+	for i, r := range group {
+		r.err <- errs[i]
+	}
+	return true
+}
+
 func constraint(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "constraint failed")
 }
 
 // apply writes one batch inside tx and returns the negotiations it created.
-func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool) ([]string, error) {
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool) ([]string, error) {
 	var created []string
 	exists := func(id string) (bool, error) {
 		if known[id] || (b.Negotiation != nil && b.Negotiation.ID == id) {
 			return true, nil
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM negotiations WHERE id = ?", id).Scan(&one)
+		err := tx.StmtContext(ctx, s.stmts[qExists]).QueryRowContext(ctx, id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
@@ -236,7 +371,7 @@ func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool
 		if err != nil {
 			return nil, parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO negotiations (id, data, created) VALUES (?, ?, ?)", n.ID, string(data), n.Created.UnixNano())
+		_, err = tx.StmtContext(ctx, s.stmts[qNegotiation]).ExecContext(ctx, n.ID, string(data), n.Created.UnixNano())
 		if constraint(err) {
 			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s already exists", n.ID)
 		}
@@ -253,7 +388,7 @@ func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool
 		if !ok {
 			return nil, parley.Errorf(parley.ENOTFOUND, "token for unknown negotiation %s", t.NegotiationID)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)",
+		_, err = tx.StmtContext(ctx, s.stmts[qToken]).ExecContext(ctx,
 			t.Hash, t.NegotiationID, string(t.Role), t.Party, t.Created.UnixNano())
 		if constraint(err) {
 			return nil, parley.Errorf(parley.ECONFLICT, "token already exists")
@@ -273,7 +408,7 @@ func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool
 			if !ok {
 				return nil, parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
 			}
-			if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?", e.NegotiationID).Scan(&l); err != nil {
+			if err := tx.StmtContext(ctx, s.stmts[qLast]).QueryRowContext(ctx, e.NegotiationID).Scan(&l); err != nil {
 				return nil, fmt.Errorf("sqlite: last event of %s: %w", e.NegotiationID, err)
 			}
 		}
@@ -281,7 +416,7 @@ func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool
 			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
 		}
 		to, _ := json.Marshal(e.To)
-		_, err := tx.ExecContext(ctx, "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := tx.StmtContext(ctx, s.stmts[qEvent]).ExecContext(ctx,
 			e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: insert event %s/%d: %w", e.NegotiationID, e.Seq, err)
@@ -289,7 +424,7 @@ func apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool
 		last[e.NegotiationID] = e.Seq
 	}
 	if r := b.Reply; r != nil {
-		_, err := tx.ExecContext(ctx, "INSERT INTO replies (token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?)",
+		_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx,
 			nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
 		if constraint(err) {
 			return nil, parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", r.Key)
@@ -404,4 +539,24 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	}
 	r.Created = time.Unix(0, created).UTC()
 	return &r, nil
+}
+
+// Replies implements store.Store.
+func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT token_hash, key, status, body, created FROM replies WHERE created >= ?", since.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: replies: %w", err)
+	}
+	defer rows.Close()
+	var out []live.Reply
+	for rows.Next() {
+		var r live.Reply
+		var created int64
+		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: replies: %w", err)
+		}
+		r.Created = time.Unix(0, created).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

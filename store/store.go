@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"parley/live"
 )
@@ -33,6 +34,9 @@ type Store interface {
 	// Reply returns the reply recorded for a token hash and idempotency key,
 	// or a parley.ENOTFOUND error.
 	Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error)
+	// Replies returns every reply created at or after since (the server
+	// keeps them in memory to answer retries without a read).
+	Replies(ctx context.Context, since time.Time) ([]live.Reply, error)
 	// Close releases the store's resources.
 	Close() error
 }

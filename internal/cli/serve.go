@@ -30,6 +30,11 @@ func init() { register(newServeCmd) }
 // openStore opens the store named by --db: "memory", a postgres:// URL, or
 // a SQLite file path.
 func openStore(ctx context.Context, db string) (store.Store, error) {
+	return openStoreSync(ctx, db, "full")
+}
+
+// openStoreSync is openStore with SQLite's synchronous setting.
+func openStoreSync(ctx context.Context, db, sync string) (store.Store, error) {
 	switch {
 	case db == "memory":
 		return memstore.New(), nil
@@ -38,11 +43,11 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 	case db == "":
 		return nil, parley.Errorf(parley.EINVALID, "--db: empty")
 	}
-	return sqlite.Open(db)
+	return sqlite.OpenSync(db, sync)
 }
 
 func newServeCmd() *cobra.Command {
-	var addr, db, examples, level string
+	var addr, db, examples, level, sync string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the live negotiation server (HTTP JSON API under /v1)",
@@ -63,7 +68,7 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lv}))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			st, err := openStore(ctx, db)
+			st, err := openStoreSync(ctx, db, sync)
 			if err != nil {
 				return err
 			}
@@ -108,6 +113,7 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 	cmd.Flags().StringVar(&db, "db", "parley.db", `database: a SQLite file, a postgres:// URL, or "memory"`)
 	cmd.Flags().StringVar(&examples, "examples", "examples", "folder of example scenarios offered by name")
 	cmd.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().StringVar(&sync, "sqlite-sync", "full", "SQLite durability: full (fsync every commit) or normal (survives a process crash, not a power cut)")
 	return cmd
 }
 

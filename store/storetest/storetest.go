@@ -247,8 +247,16 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 			t.Fatalf("%d events after a refused batch, want 1", len(evs))
 		}
 		// A reply alone (an action that stores no event).
-		if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: h, Key: "key-2", Status: 200, Body: []byte("{}"), Created: time.Now().UTC()}}); err != nil {
+		if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: h, Key: "key-2", Status: 200, Body: []byte("{}"), Created: time.Unix(1700000100, 0).UTC()}}); err != nil {
 			t.Fatal(err)
+		}
+		all, err := s.Replies(ctx, time.Unix(1700000000, 0))
+		if err != nil || len(all) != 2 {
+			t.Fatalf("replies since the first: %d, %v; want 2", len(all), err)
+		}
+		recent, err := s.Replies(ctx, time.Unix(1700000050, 0))
+		if err != nil || len(recent) != 1 || recent[0].Key != "key-2" || string(recent[0].Body) != "{}" || !bytes.Equal(recent[0].TokenHash, h) {
+			t.Fatalf("replies since a later time: %+v, %v; want key-2 only", recent, err)
 		}
 	})
 

@@ -1,0 +1,72 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/client"
+)
+
+// TestLoad is the bounded load test behind docs/performance.md: 100
+// negotiations, each driven by its two participants as remote clients of a
+// real `parley serve` on loopback, offering in turn for PARLEY_LOAD_SECONDS
+// seconds (default: skipped). It reports acknowledged durable actions per
+// second and latency percentiles per database.
+func TestLoad(t *testing.T) {
+	secs, _ := strconv.Atoi(os.Getenv("PARLEY_LOAD_SECONDS"))
+	if secs <= 0 {
+		t.Skip("set PARLEY_LOAD_SECONDS to run the load test")
+	}
+	for _, name := range []string{"sqlite", "sqlite-normal", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			var flags []string
+			backend := name
+			if name == "sqlite-normal" {
+				backend, flags = "sqlite", []string{"--sqlite-sync", "normal"}
+			}
+			db := crashBackends(t)[backend](t)
+			srv := startServer(t, freePort(t), db, flags...)
+			tr := &http.Transport{MaxIdleConnsPerHost: 400}
+			c := client.New(srv.url, "")
+			c.HTTP = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+			tables := setupTables(t, c, 100, "1h")
+			stop := make(chan struct{})
+			lat := &latencies{}
+			var wg sync.WaitGroup
+			counts := make([]int, len(tables))
+			errs := make([]error, len(tables))
+			start := time.Now()
+			for i, tb := range tables {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					acks, err := drive(context.Background(), tb, stop, lat)
+					counts[i], errs[i] = len(acks), err
+				}()
+			}
+			time.Sleep(time.Duration(secs) * time.Second)
+			close(stop)
+			wg.Wait()
+			elapsed := time.Since(start)
+			total := 0
+			for i := range counts {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				total += counts[i]
+			}
+			slices.Sort(lat.d)
+			pct := func(p float64) time.Duration { return lat.d[int(p*float64(len(lat.d)-1))] }
+			t.Logf("%s: %d acknowledged actions in %s: %.0f actions/s; latency p50 %s, p99 %s, max %s",
+				name, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(),
+				pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat.d[len(lat.d)-1].Round(10*time.Microsecond))
+			srv.kill(t)
+		})
+	}
+}
