@@ -62,7 +62,7 @@ func benchAnalyze(b *testing.B, parties, issues, values int, opposed bool) {
 	var r *Result
 	for b.Loop() {
 		var err error
-		r, err = Analyze(sc, Options{})
+		r, err = Analyze(sc, Options{Method: Enumerate})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -152,3 +152,33 @@ func TestParetoFiles(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCorpus measures whole analyses of corpus domains.
+func BenchmarkCorpus(b *testing.B) {
+	for _, c := range []struct {
+		rel    string
+		method Method
+	}{
+		{"genius/anac/y2011/Energy", Merge},
+		{"genius/anac/y2011/Energy", Enumerate},
+		{"genius/anac/y2010/Travel", Merge},
+		{"genius/anac/y2012/BarterC", Enumerate},
+	} {
+		b.Run(filepath.Base(c.rel)+"/"+string(c.method), func(b *testing.B) {
+			root := os.Getenv("PARLEY_CORPUS")
+			if root == "" {
+				root = filepath.Join("..", "..", "shared", "domains")
+			}
+			sc, err := load.Load(filepath.Join(root, c.rel), load.Options{})
+			if err != nil {
+				b.Skip(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Analyze(sc, Options{Method: c.method}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

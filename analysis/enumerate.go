@@ -50,7 +50,7 @@ func enumerate(r *Result, c *cells, parties []*party) error {
 	if n == 2 {
 		r.Pareto = frontier2(c, sc, acc)
 	} else {
-		r.Pareto = frontierN(c, acc.cands)
+		r.Pareto = frontierN(c, acc)
 	}
 	return nil
 }
@@ -130,7 +130,8 @@ type accumulator struct {
 	rational int64    // rational outcomes (original ones, weighted), when the space is small
 	bigRat   *big.Int // the same, for spaces beyond int64
 	b2       *buckets // two parties
-	cands    *vectors // other counts
+	candIdx  []int64   // other counts: rational outcomes
+	candU    []float64 // and their float utilities, n per outcome
 	o        []int
 	tmp      *big.Int
 }
@@ -145,8 +146,6 @@ func newAccumulator(c *cells, parties []*party, outcomes int64) *accumulator {
 	}
 	if n == 2 {
 		a.b2 = newBuckets(a.lo[0], a.hi[0], outcomes, parties[0].delta)
-	} else {
-		a.cands = newVectors(parties, c)
 	}
 	return a
 }
@@ -215,7 +214,9 @@ func (a *accumulator) add(start int64, us [][]float64, ws []int64) {
 			a.b2.observe(us[0][k], us[1][k])
 			continue
 		}
-		a.o = a.sp.Outcome(start+int64(k), a.o)
-		a.cands.add(start+int64(k), a.o)
+		a.candIdx = append(a.candIdx, start+int64(k))
+		for i := 0; i < n; i++ {
+			a.candU = append(a.candU, us[i][k])
+		}
 	}
 }

@@ -157,12 +157,57 @@ func frontier2(c *cells, sc *scan, acc *accumulator) []Point {
 // frontierN is the frontier for any number of parties, by
 // sort-filter-skyline: candidates sorted by a score that never decreases
 // when a utility increases (then lexicographically, descending) can only
-// be dominated by candidates before them, so each is compared exactly with
-// the frontier found so far.
-func frontierN(c *cells, v *vectors) []Point {
-	if v.len() == 0 {
+// be dominated by candidates before them, so each is compared with the
+// frontier found so far. A first pass on floats drops the candidates that
+// some kept candidate beats by more than twice the float error on every
+// utility (surely dominated, exactly); the survivors get exact utilities
+// and a second, exact pass.
+func frontierN(c *cells, acc *accumulator) []Point {
+	n := acc.n
+	if len(acc.candIdx) == 0 {
 		return nil
 	}
+	margin := make([]float64, n)
+	for i, p := range acc.parties {
+		margin[i] = 2 * p.delta * (1 + 1e-9)
+	}
+	u := func(k int) []float64 { return acc.candU[k*n : k*n+n] }
+	fscore := make([]float64, len(acc.candIdx))
+	forder := make([]int, len(acc.candIdx))
+	for k := range forder {
+		forder[k] = k
+		for _, x := range u(k) {
+			fscore[k] += x
+		}
+	}
+	slices.SortFunc(forder, func(a, b int) int { return cmp.Compare(fscore[b], fscore[a]) })
+	var kept []int
+	surely := func(q, p []float64) bool {
+		for i := range q {
+			if !(q[i] > p[i]+margin[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	v := newVectors(acc.parties, c)
+screen:
+	for _, k := range forder {
+		uk := u(k)
+		for _, q := range kept {
+			if surely(u(q), uk) {
+				continue screen
+			}
+		}
+		kept = append(kept, k)
+		acc.o = c.sp.Outcome(acc.candIdx[k], acc.o)
+		v.add(acc.candIdx[k], acc.o)
+	}
+	return skyline(c, v)
+}
+
+// skyline is the exact sort-filter-skyline over the candidates of v.
+func skyline(c *cells, v *vectors) []Point {
 	scores := make([]float64, v.len())
 	order := make([]int, v.len())
 	for a := range order {
