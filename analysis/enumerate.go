@@ -126,10 +126,10 @@ type accumulator struct {
 	parties  []*party
 	n        int
 	lo, hi   []float64
-	opp      float64  // smallest squared normalised distance to the ideal point
-	rational int64    // rational outcomes (original ones, weighted), when the space is small
-	bigRat   *big.Int // the same, for spaces beyond int64
-	b2       *buckets // two parties
+	opp      float64   // smallest squared normalised distance to the ideal point
+	rational int64     // rational outcomes (original ones, weighted), when the space is small
+	bigRat   *big.Int  // the same, for spaces beyond int64
+	b2       *buckets  // two parties
 	candIdx  []int64   // other counts: rational outcomes
 	candU    []float64 // and their float utilities, n per outcome
 	o        []int
