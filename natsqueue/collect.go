@@ -1,0 +1,253 @@
+package natsqueue
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"parley"
+	"parley/tournament"
+)
+
+// flushEvery bounds the time collected rows stay in memory.
+const flushEvery = 200 * time.Millisecond
+
+// CollectOptions control a Collect.
+type CollectOptions struct {
+	// Started, if set, is called once with 0 and the number of
+	// negotiations; Progress after each row written, with the number
+	// written and the total. Both are called from Collect's goroutine.
+	Started  func(done, total int64)
+	Progress func(done, total int64)
+}
+
+// Collection reports a Collect.
+type Collection struct {
+	// Jobs is the number of negotiations of the plan; Done how many rows
+	// results.csv holds (all of them unless Collect stopped early).
+	Jobs, Done int64
+	// Duplicates counts results dropped because their negotiation was
+	// already collected (a job run twice after a redelivery).
+	Duplicates int64
+	// Redelivered counts the rows whose job had been delivered more than
+	// once when it ran.
+	Redelivered int64
+	// Workers counts the rows by the worker that ran them.
+	Workers map[string]int64
+	// Elapsed is the collection's wall time.
+	Elapsed time.Duration
+}
+
+// received is one result read from the results stream.
+type received struct {
+	rec      tournament.Record
+	worker   string
+	delivery int
+}
+
+// readResults calls fn with each result of the tournament in the results
+// stream, in stream order, until fn returns done, or, when follow is false,
+// once the results present when it started are read.
+func (q *Queue) readResults(ctx context.Context, fingerprint string, follow bool, fn func(received) (done bool, err error)) error {
+	subject := q.subject("results", fingerprint)
+	if !follow {
+		info, err := q.results.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			return fmt.Errorf("results stream: %w", err)
+		}
+		if info.State.Subjects[subject] == 0 {
+			return nil
+		}
+	}
+	cons, err := q.js.OrderedConsumer(ctx, q.streamName("RESULTS"), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("read results of %s: %w", fingerprint, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	if err != nil {
+		return fmt.Errorf("read results of %s: %w", fingerprint, err)
+	}
+	defer it.Stop()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		msg, err := it.Next(jetstream.NextMaxWait(time.Second))
+		if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read results of %s: %w", fingerprint, err)
+		}
+		r, err := parseResult(msg)
+		if err != nil {
+			return fmt.Errorf("results of %s: %w", fingerprint, err)
+		}
+		done, err := fn(r)
+		if err != nil || done {
+			return err
+		}
+		if !follow {
+			meta, err := msg.Metadata()
+			if err != nil {
+				return fmt.Errorf("read results of %s: %w", fingerprint, err)
+			}
+			if meta.NumPending == 0 {
+				return nil
+			}
+		}
+	}
+}
+
+func parseResult(msg jetstream.Msg) (received, error) {
+	row, err := csv.NewReader(bytes.NewReader(msg.Data())).Read()
+	if err != nil {
+		return received{}, parley.Errorf(parley.EINVALID, "result message %s: %v", msg.Headers().Get(jetstream.MsgIDHeader), err)
+	}
+	rec, err := tournament.ParseRow(row)
+	if err != nil {
+		return received{}, fmt.Errorf("result message %s: %w", msg.Headers().Get(jetstream.MsgIDHeader), err)
+	}
+	d, _ := strconv.Atoi(msg.Headers().Get(HeaderDelivery))
+	return received{rec: rec, worker: msg.Headers().Get(HeaderWorker), delivery: d}, nil
+}
+
+// resultIndexes returns the plan indexes that have a result in the stream.
+func (q *Queue) resultIndexes(ctx context.Context, fingerprint string) (map[int64]bool, error) {
+	have := map[int64]bool{}
+	err := q.readResults(ctx, fingerprint, false, func(r received) (bool, error) {
+		have[r.rec.Index] = true
+		return false, nil
+	})
+	return have, err
+}
+
+// Collect reads the tournament's results from the results stream as they
+// come and writes dir/results.csv and dir/tournament.json as
+// tournament.Run would: rows in plan order, one per negotiation, the first
+// result of each index kept and later copies counted as duplicates. It
+// returns once every negotiation is written. If ctx ends first, it writes
+// the rows that are in order so far with an incomplete manifest (a local
+// `parley tournament` of the same plan can resume them) and returns ctx's
+// error.
+func (q *Queue) Collect(ctx context.Context, t *Tournament, dir string, opts CollectOptions) (*Collection, error) {
+	start := time.Now()
+	p := t.Plan
+	col := &Collection{Jobs: p.Len(), Workers: map[string]int64{}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return col, fmt.Errorf("results folder: %w", err)
+	}
+	man := &tournament.Manifest{Fingerprint: t.Fingerprint, Shard: tournament.Shard{}.String(), Jobs: p.Len(),
+		MaxRoles: p.MaxRoles, Config: t.Config}
+	for _, e := range p.Entries {
+		man.Scenarios = append(man.Scenarios, tournament.ManifestScenario{ID: e.ID, Path: e.Path})
+	}
+	if err := writeManifest(dir, man); err != nil {
+		return col, err
+	}
+	f, err := os.Create(filepath.Join(dir, tournament.ResultsFile))
+	if err != nil {
+		return col, fmt.Errorf("create results: %w", err)
+	}
+	defer f.Close()
+	w, err := tournament.NewWriter(f, p.MaxRoles, true)
+	if err != nil {
+		return col, err
+	}
+	if opts.Started != nil {
+		opts.Started(0, col.Jobs)
+	}
+	pending := map[int64]received{}
+	lastFlush := time.Now()
+	write := func(r received) error {
+		if err := w.Write(&r.rec); err != nil {
+			return err
+		}
+		col.Done++
+		col.Workers[r.worker]++
+		if r.delivery > 1 {
+			col.Redelivered++
+		}
+		if opts.Progress != nil {
+			opts.Progress(col.Done, col.Jobs)
+		}
+		return nil
+	}
+	err = nil
+	if col.Jobs > 0 {
+		err = q.readResults(ctx, t.Fingerprint, true, func(r received) (bool, error) {
+			i := r.rec.Index
+			if i < 0 || i >= p.Len() {
+				return false, parley.Errorf(parley.EINVALID, "result of index %d: the plan has %d negotiations", i, p.Len())
+			}
+			if want := p.Job(i).KeyString; r.rec.Key != want {
+				return false, parley.Errorf(parley.EINVALID, "result of index %d has key %q; the plan's is %q", i, r.rec.Key, want)
+			}
+			if _, dup := pending[i]; dup || i < col.Done {
+				col.Duplicates++
+				return false, nil
+			}
+			pending[i] = r
+			for {
+				next, ok := pending[col.Done]
+				if !ok {
+					break
+				}
+				delete(pending, col.Done)
+				if err := write(next); err != nil {
+					return false, err
+				}
+			}
+			if time.Since(lastFlush) >= flushEvery {
+				lastFlush = time.Now()
+				if err := w.Flush(); err != nil {
+					return false, err
+				}
+			}
+			return col.Done == col.Jobs, nil
+		})
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if serr := f.Sync(); err == nil && serr != nil {
+		err = fmt.Errorf("write results: %w", serr)
+	}
+	man.Done = col.Done
+	man.Complete = col.Done == col.Jobs
+	if merr := writeManifest(dir, man); err == nil {
+		err = merr
+	}
+	col.Elapsed = time.Since(start)
+	return col, err
+}
+
+// writeManifest replaces dir's manifest atomically, in the form
+// tournament.Run writes.
+func writeManifest(dir string, m *tournament.Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	tmp := filepath.Join(dir, tournament.ManifestFile+".tmp")
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, tournament.ManifestFile)); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package natsqueue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"parley"
+	"parley/tournament"
+)
+
+// WorkOptions control a worker.
+type WorkOptions struct {
+	// Workers is the number of negotiations run at once; 0 means every
+	// core.
+	Workers int
+	// Name identifies the worker in results (header Parley-Worker); default
+	// HOSTNAME-PID.
+	Name string
+	// Idle stops the worker once no job has come for this long (0: run
+	// until ctx ends).
+	Idle time.Duration
+	// Done, if set, is called after each job is acknowledged, with its key.
+	// It is called from the worker's goroutines concurrently.
+	Done func(key string)
+	// Log, if set, receives one line per job that could not be run and is
+	// left for redelivery or dropped. Called concurrently.
+	Log func(msg string)
+}
+
+// WorkStats reports a worker's run.
+type WorkStats struct {
+	// Ran counts the negotiations run and acknowledged; Failed the jobs
+	// that could not be run (left for redelivery, or dropped when they can
+	// never run).
+	Ran, Failed int64
+	// Elapsed is the worker's wall time.
+	Elapsed time.Duration
+}
+
+// publishTimeout bounds publishing one result and acknowledging its job.
+const publishTimeout = 30 * time.Second
+
+// Work pulls jobs from the queue and runs them on opts.Workers goroutines
+// until ctx ends or, with opts.Idle, the queue stays empty. For each job it
+// runs the negotiation, publishes its result under the id
+// RESULT/FINGERPRINT/INDEX, waits for the server to store it, and only then
+// acknowledges the job; while the negotiation runs it tells the server every
+// AckWait/3 that the job is in progress. When ctx ends, the negotiations
+// under way are finished, published and acknowledged before Work returns.
+func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) {
+	start := time.Now()
+	n := opts.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if opts.Name == "" {
+		host, _ := os.Hostname()
+		opts.Name = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	cons, err := q.js.Consumer(ctx, q.streamName("JOBS"), q.consumerName())
+	if err != nil {
+		return nil, fmt.Errorf("workers consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(n))
+	if err != nil {
+		return nil, fmt.Errorf("pull jobs: %w", err)
+	}
+	stop := context.AfterFunc(ctx, it.Drain)
+	defer stop()
+	defer it.Stop()
+
+	w := &worker{q: q, opts: opts, plans: map[string]*planSlot{}}
+	var stats WorkStats
+	var ran, failed atomic.Int64
+	var idleWorkers atomic.Int32
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			idle := false
+			for {
+				var next []jetstream.NextOpt
+				if opts.Idle > 0 {
+					next = append(next, jetstream.NextMaxWait(opts.Idle))
+				}
+				msg, err := it.Next(next...)
+				if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+					// Stop once every goroutine found the queue empty.
+					if !idle {
+						idle = true
+						if int(idleWorkers.Add(1)) == n {
+							it.Stop()
+							return
+						}
+					}
+					continue
+				}
+				if idle {
+					idle = false
+					idleWorkers.Add(-1)
+				}
+				if err != nil {
+					if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+						errOnce.Do(func() { firstErr = fmt.Errorf("pull jobs: %w", err) })
+					}
+					it.Stop()
+					return
+				}
+				key, err := w.handle(ctx, msg)
+				if err != nil {
+					failed.Add(1)
+					if opts.Log != nil {
+						opts.Log(err.Error())
+					}
+					continue
+				}
+				ran.Add(1)
+				if opts.Done != nil {
+					opts.Done(key)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	stats.Ran, stats.Failed, stats.Elapsed = ran.Load(), failed.Load(), time.Since(start)
+	if firstErr == nil && ctx.Err() != nil && opts.Idle <= 0 {
+		firstErr = ctx.Err()
+	}
+	return &stats, firstErr
+}
+
+// worker holds the plans a worker process has rebuilt, by fingerprint.
+type worker struct {
+	q     *Queue
+	opts  WorkOptions
+	mu    sync.Mutex
+	plans map[string]*planSlot
+}
+
+// planSlot rebuilds one plan once, however many goroutines need it.
+type planSlot struct {
+	once sync.Once
+	t    *Tournament
+	err  error
+}
+
+func (w *worker) tournament(ctx context.Context, fp string) (*Tournament, error) {
+	w.mu.Lock()
+	s, ok := w.plans[fp]
+	if !ok {
+		s = &planSlot{}
+		w.plans[fp] = s
+	}
+	w.mu.Unlock()
+	s.once.Do(func() { s.t, s.err = w.q.Load(ctx, fp) })
+	if s.err != nil && parley.ErrorCode(s.err) != parley.ECONFLICT && parley.ErrorCode(s.err) != parley.EINVALID {
+		// A transient failure: let the next job try again.
+		w.mu.Lock()
+		if w.plans[fp] == s {
+			delete(w.plans, fp)
+		}
+		w.mu.Unlock()
+	}
+	return s.t, s.err
+}
+
+// handle runs one job. A job that can never run (malformed, or a plan this
+// worker cannot rebuild identically) is terminated; other failures leave it
+// for redelivery.
+func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (string, error) {
+	var j job
+	if err := json.Unmarshal(msg.Data(), &j); err != nil || checkFingerprint(j.Tournament) != nil {
+		_ = msg.TermWithReason("malformed job")
+		return "", parley.Errorf(parley.EINVALID, "job %q is malformed; dropped", msg.Data())
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Nak()
+		return "", fmt.Errorf("job %s: %w", j.Key, err)
+	}
+	t, err := w.tournament(ctx, j.Tournament)
+	if err != nil {
+		if c := parley.ErrorCode(err); c == parley.ECONFLICT || c == parley.EINVALID {
+			_ = msg.TermWithReason("cannot rebuild the plan")
+			return "", fmt.Errorf("job %s: dropped: %w", j.Key, err)
+		}
+		_ = msg.NakWithDelay(time.Second)
+		return "", fmt.Errorf("job %s: %w", j.Key, err)
+	}
+	if j.Index < 0 || j.Index >= t.Plan.Len() || t.Plan.Job(j.Index).KeyString != j.Key {
+		_ = msg.TermWithReason("no such job in the plan")
+		return "", parley.Errorf(parley.EINVALID, "job %s (index %d) is not in tournament %s; dropped", j.Key, j.Index, j.Tournament)
+	}
+	// Tell the server the job is in progress while it runs.
+	beat := time.NewTicker(max(w.q.opt.AckWait/3, 10*time.Millisecond))
+	running := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-beat.C:
+				_ = msg.InProgress()
+			case <-running:
+				return
+			}
+		}
+	}()
+	rec := t.Plan.Run(t.Plan.Job(j.Index))
+	beat.Stop()
+	close(running)
+
+	var buf bytes.Buffer
+	rw, err := tournament.NewWriter(&buf, t.Plan.MaxRoles, false)
+	if err == nil {
+		err = rw.Write(&rec)
+	}
+	if err == nil {
+		err = rw.Flush()
+	}
+	if err != nil {
+		_ = msg.Nak()
+		return "", fmt.Errorf("job %s: %w", j.Key, err)
+	}
+	out := &nats.Msg{Subject: w.q.subject("results", j.Tournament), Data: buf.Bytes(), Header: nats.Header{}}
+	out.Header.Set(jetstream.MsgIDHeader, "result/"+j.Tournament+"/"+strconv.FormatInt(j.Index, 10))
+	out.Header.Set(HeaderWorker, w.opts.Name)
+	out.Header.Set(HeaderDelivery, strconv.FormatUint(meta.NumDelivered, 10))
+	// Publish and acknowledge even when ctx has ended: the work is done.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if _, err := w.q.js.PublishMsg(pctx, out); err != nil {
+		_ = msg.Nak()
+		return "", fmt.Errorf("job %s: publish result: %w", j.Key, err)
+	}
+	if err := msg.DoubleAck(pctx); err != nil {
+		// The result is stored; a redelivered copy will be a duplicate.
+		return "", fmt.Errorf("job %s: acknowledge: %w", j.Key, err)
+	}
+	return j.Key, nil
+}
