@@ -67,6 +67,8 @@ func TestLoad(t *testing.T) {
 				name, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(),
 				pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat.d[len(lat.d)-1].Round(10*time.Microsecond))
 			srv.kill(t)
+			cpu := srv.cmd.ProcessState.UserTime() + srv.cmd.ProcessState.SystemTime()
+			t.Logf("%s: the server used %s of CPU (%.0f%% of one core over the whole run, setup included)", name, cpu.Round(time.Millisecond), 100*cpu.Seconds()/time.Since(start).Seconds())
 		})
 	}
 }
