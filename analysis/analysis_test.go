@@ -158,6 +158,9 @@ func exactUtility(sc *scenario.Scenario, p *scenario.Party, o []int) *big.Rat {
 		if s := pr.Constraints.Scale; s != nil {
 			u.Quo(u, rat(*s))
 		}
+		if c := pr.Constraints.Cap; c != nil && u.Cmp(rat(*c)) > 0 {
+			u = rat(*c)
+		}
 	}
 	return u
 }

@@ -72,15 +72,18 @@ func merge(r *Result, sp *space.Space, parties []*party) error {
 
 func mergeOpposition(pts []Point, lo, hi []*big.Rat) float64 {
 	n := len(lo)
+	flo, fhi := make([]float64, n), make([]float64, n)
+	for i := range lo {
+		flo[i], _ = lo[i].Float64()
+		fhi[i], _ = hi[i].Float64()
+	}
 	best := math.Inf(1)
 	for _, p := range pts {
 		d := 0.0
 		for i := 0; i < n; i++ {
-			if hi[i].Cmp(lo[i]) > 0 {
-				g := new(big.Rat).Sub(hi[i], p.Exact[i])
-				g.Quo(g, new(big.Rat).Sub(hi[i], lo[i]))
-				f, _ := g.Float64()
-				d += f * f
+			if fhi[i] > flo[i] {
+				g := (fhi[i] - p.Utilities[i]) / (fhi[i] - flo[i])
+				d += g * g
 			}
 		}
 		best = math.Min(best, d)

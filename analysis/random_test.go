@@ -101,6 +101,9 @@ func randomScenarioKinds(t *rapid.T, nParties, maxKind int) *scenario.Scenario {
 			party.Preferences.Table = tb
 		default:
 			c := &scenario.Constraints{}
+			if rapid.IntRange(0, 2).Draw(t, "capped") == 0 {
+				c.Cap = ptr(tenth(t, "cap"))
+			}
 			rules := rapid.IntRange(1, 4).Draw(t, "rules")
 			for r := 0; r < rules; r++ {
 				rule := scenario.Rule{Utility: tenth(t, "ru") - 0.3}

@@ -33,7 +33,6 @@ import (
 
 	"parley"
 	"parley/scenario"
-	"parley/utility"
 )
 
 // Options tune how GENIUS files are read.
@@ -283,13 +282,6 @@ func parse(name string, dom File, profiles []File, opts *Options) (*scenario.Sce
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: the imported scenario is invalid: %w", dom.Name, err)
-	}
-	for i, p := range sc.Parties {
-		if c := p.Preferences.Constraints; c != nil {
-			if err := checkCap(sc, c, profiles[i].Name, opts); err != nil {
-				return nil, err
-			}
-		}
 	}
 	return sc, nil
 }
@@ -553,7 +545,8 @@ func nonlinearPreferences(d *domain, p *profile, sc *scenario.Scenario, opts *Op
 		}
 		return scenario.Condition{Issue: name, Min: ptr(b.min), Max: ptr(b.max)}, nil
 	}
-	c := &scenario.Constraints{Scale: ptr(p.maxUtil)}
+	// GENIUS caps non-linear utility at 1.
+	c := &scenario.Constraints{Scale: ptr(p.maxUtil), Cap: ptr(1.0)}
 	for _, r := range p.rects {
 		if len(r.excludes) == 0 {
 			rule := scenario.Rule{Utility: r.utility}
@@ -587,29 +580,3 @@ func nonlinearPreferences(d *domain, p *profile, sc *scenario.Scenario, opts *Op
 	return &scenario.Preferences{Constraints: c}, nil
 }
 
-// checkCap warns when a non-linear profile's utility can exceed 1: GENIUS
-// caps the sum of rule utilities divided by maxutility at 1, Parley's
-// constraints preferences do not. The exact maximum (a branch and bound
-// over the rules) is computed for spaces of at most 12 issues; beyond, the
-// warning rests on the sum of the positive rule utilities.
-func checkCap(sc *scenario.Scenario, c *scenario.Constraints, file string, opts *Options) error {
-	pos := 0.0
-	for _, r := range c.Rules {
-		pos += math.Max(r.Utility, 0)
-	}
-	if pos/(*c.Scale) <= 1 {
-		return nil
-	}
-	if len(sc.Issues) > 12 {
-		opts.warn("%s: utility may exceed 1 (the positive rule utilities sum to %v × maxutility); GENIUS caps utility at 1, Parley does not", file, pos/(*c.Scale))
-		return nil
-	}
-	f, err := utility.CompilePreferences(sc, &scenario.Preferences{Constraints: c})
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if _, hi := f.Range(); hi > 1 {
-		opts.warn("%s: utility reaches %v > 1 on some outcomes; GENIUS caps utility at 1, Parley does not", file, hi)
-	}
-	return nil
-}

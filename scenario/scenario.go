@@ -347,6 +347,9 @@ type TableEntry struct {
 type Constraints struct {
 	// Scale divides the sum (GENIUS's maxutility); absent means 1.
 	Scale *float64 `yaml:"scale,omitempty" json:"scale,omitempty"`
+	// Cap, when set, caps the utility: u = min(cap, sum / scale). GENIUS
+	// caps non-linear utilities at 1.
+	Cap *float64 `yaml:"cap,omitempty" json:"cap,omitempty"`
 	Rules []Rule   `yaml:"rules" json:"rules"`
 }
 

@@ -427,6 +427,9 @@ func (v *validator) constraints(p Path, c *Constraints) {
 	if c.Scale != nil && (!finite(*c.Scale) || *c.Scale <= 0) {
 		v.add(p.with("scale"), "must be a finite number > 0, found %v", *c.Scale)
 	}
+	if c.Cap != nil && !finite(*c.Cap) {
+		v.add(p.with("cap"), "must be a finite number")
+	}
 	if len(c.Rules) == 0 {
 		v.add(p.with("rules"), "missing: at least one rule")
 	}

@@ -16,6 +16,7 @@ import (
 type Constraints struct {
 	rules []box
 	scale float64
+	cap   float64 // +Inf when uncapped
 	cards []int
 	lo    float64
 	hi    float64
@@ -36,10 +37,25 @@ func (c *Constraints) ExactForm() *ExactForm {
 			sumAbs += math.Abs(c.rules[j].utility)
 			termErr += distance(c.rules[j].utility, r)
 		}
-		d := lcmDenoms(ts...)
+		var capRat *big.Rat
+		if !math.IsInf(c.cap, 1) {
+			capRat = DecimalRat(c.cap)
+			termErr += distance(c.cap, capRat) * c.scale
+		}
+		d := lcmDenoms(append(ts, capRat)...)
 		scaled := make([]*big.Int, len(ts))
 		for j, t := range ts {
 			scaled[j] = scaleRat(t, d)
+		}
+		var capScaled *big.Int
+		if capRat != nil {
+			capScaled = scaleRat(capRat, d)
+		}
+		capped := func(x *big.Int) *big.Int {
+			if capScaled != nil && x.Cmp(capScaled) > 0 {
+				x.Set(capScaled)
+			}
+			return x
 		}
 		n := float64(len(c.rules) + 4)
 		bound := 2 * (termErr + n*0x1p-52*sumAbs) / c.scale
@@ -55,7 +71,7 @@ func (c *Constraints) ExactForm() *ExactForm {
 			}
 			lo, _ := extreme(c, ints, -1)
 			hi, _ := extreme(c, ints, 1)
-			e.Min, e.Max = big.NewInt(-lo), big.NewInt(hi)
+			e.Min, e.Max = capped(big.NewInt(-lo)), capped(big.NewInt(hi))
 		}
 		e.scaled = func(o []int, dst *big.Int) *big.Int {
 			dst.SetInt64(0)
@@ -64,7 +80,7 @@ func (c *Constraints) ExactForm() *ExactForm {
 					dst.Add(dst, scaled[j])
 				}
 			}
-			return dst
+			return capped(dst)
 		}
 		return e
 	})
@@ -103,7 +119,10 @@ func conditionMask(is *scenario.Issue, c scenario.Condition) []bool {
 }
 
 func compileConstraints(sc *scenario.Scenario, c *scenario.Constraints) (*Constraints, error) {
-	cs := &Constraints{scale: 1, cards: make([]int, len(sc.Issues))}
+	cs := &Constraints{scale: 1, cap: math.Inf(1), cards: make([]int, len(sc.Issues))}
+	if c.Cap != nil {
+		cs.cap = *c.Cap
+	}
 	for i := range sc.Issues {
 		cs.cards[i] = sc.Issues[i].Cardinality()
 	}
@@ -159,7 +178,7 @@ func (c *Constraints) Utility(o []int) float64 {
 			s += c.rules[i].utility
 		}
 	}
-	return s / c.scale
+	return math.Min(s/c.scale, c.cap)
 }
 
 // Range implements Func. The bounds are exact: found by branch and bound
@@ -175,7 +194,7 @@ func (c *Constraints) Range() (lo, hi float64) {
 		}
 		l, _ := extreme(c, utils, -1)
 		h, _ := extreme(c, utils, 1)
-		c.lo, c.hi = -l/c.scale, h/c.scale
+		c.lo, c.hi = math.Min(-l/c.scale, c.cap), math.Min(h/c.scale, c.cap)
 	})
 	return c.lo, c.hi
 }
@@ -416,16 +435,14 @@ rules:
 		}
 		walk(m, 0)
 	}
-	if c.scale != 1 {
-		for k := range dst {
-			dst[k] /= c.scale
-		}
+	for k := range dst {
+		dst[k] = math.Min(dst[k]/c.scale, c.cap)
 	}
 }
 
 // restrict returns the constraints over representative values.
 func (c *Constraints) restrict(reps [][]int) *Constraints {
-	r := &Constraints{scale: c.scale, cards: make([]int, len(reps))}
+	r := &Constraints{scale: c.scale, cap: c.cap, cards: make([]int, len(reps))}
 	for i, rs := range reps {
 		r.cards[i] = len(rs)
 	}

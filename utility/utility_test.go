@@ -373,3 +373,41 @@ func TestFillBlockMatchesUtility(t *testing.T) {
 		}
 	}
 }
+
+// TestConstraintCap: with cap 0.5 the "con" party's utilities 0.9, 0.2
+// and 0 become 0.5, 0.2 and 0, its range [-0.4, 0.5], exactly too.
+func TestConstraintCap(t *testing.T) {
+	src := strings.Replace(handYAML, "        scale: 10\n", "        scale: 10\n        cap: 0.5\n", 1)
+	sc, err := scenario.Parse([]byte(src), "cap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(sc, partyIndex(sc, "con"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := p.Func.(Exact).ExactForm()
+	for _, c := range []struct {
+		o    map[string]string
+		want *big.Rat
+	}{
+		{map[string]string{"color": "red", "n": "3", "r": "0", "lvl": "y"}, big.NewRat(1, 2)},
+		{map[string]string{"color": "green", "n": "5", "r": "9", "lvl": "z"}, big.NewRat(1, 5)},
+		{map[string]string{"color": "blue", "n": "0", "r": "0", "lvl": "x"}, new(big.Rat)},
+	} {
+		o := outcome(t, sc, c.o)
+		f, _ := c.want.Float64()
+		if got := p.Func.Utility(o); math.Abs(got-f) > 1e-12 {
+			t.Errorf("u(%v) = %v, want %v", c.o, got, f)
+		}
+		if got := form.Rat(o); got.Cmp(c.want) != 0 {
+			t.Errorf("exact u(%v) = %v, want %v", c.o, got, c.want)
+		}
+	}
+	if lo, hi := p.Func.Range(); math.Abs(lo+0.4) > 1e-12 || hi != 0.5 {
+		t.Errorf("range [%v, %v], want [-0.4, 0.5]", lo, hi)
+	}
+	if new(big.Rat).SetFrac(form.Max, form.Denom).Cmp(big.NewRat(1, 2)) != 0 {
+		t.Errorf("exact max %v/%v, want 1/2", form.Max, form.Denom)
+	}
+}
