@@ -579,4 +579,3 @@ func nonlinearPreferences(d *domain, p *profile, sc *scenario.Scenario, opts *Op
 	}
 	return &scenario.Preferences{Constraints: c}, nil
 }
-

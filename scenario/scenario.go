@@ -349,7 +349,7 @@ type Constraints struct {
 	Scale *float64 `yaml:"scale,omitempty" json:"scale,omitempty"`
 	// Cap, when set, caps the utility: u = min(cap, sum / scale). GENIUS
 	// caps non-linear utilities at 1.
-	Cap *float64 `yaml:"cap,omitempty" json:"cap,omitempty"`
+	Cap   *float64 `yaml:"cap,omitempty" json:"cap,omitempty"`
 	Rules []Rule   `yaml:"rules" json:"rules"`
 }
 
