@@ -58,8 +58,19 @@ CREATE TABLE IF NOT EXISTS replies (
 
 // Store is a PostgreSQL store.Store.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	reqs   chan *request
+	done   chan struct{}
+	closed chan struct{}
 }
+
+type request struct {
+	b   *live.Batch
+	err chan error
+}
+
+// maxGroup bounds how many batches one group transaction commits.
+const maxGroup = 256
 
 var _ store.Store = (*Store)(nil)
 
@@ -81,11 +92,179 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: create schema: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
+	go s.writer()
+	return s, nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { s.pool.Close(); return nil }
+// Close stops the writer and closes the connection pool.
+func (s *Store) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	<-s.closed
+	s.pool.Close()
+	return nil
+}
+
+// Commit implements store.Store. Batches of events and replies are
+// committed in groups, one transaction for all the batches waiting (group
+// commit); a group that meets a refusal is committed again batch by batch,
+// so that each batch gets its own answer.
+func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
+	req := &request{b: b, err: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.done:
+		return parley.Errorf(parley.EINTERNAL, "postgres store closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.err:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer commits the queued batches in groups until Close.
+func (s *Store) writer() {
+	defer close(s.closed)
+	last := map[string]int64{}
+	for {
+		var group []*request
+		select {
+		case <-s.done:
+			return
+		case r := <-s.reqs:
+			group = append(group, r)
+		}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		if !s.commitGroup(group, last) {
+			clear(last)
+			for _, r := range group {
+				r.err <- s.commitOne(context.Background(), r.b)
+			}
+		}
+	}
+}
+
+// commitGroup commits a group in one transaction after checking every
+// batch's sequence numbers against the last stored ones (cached in last).
+// It reports false, having committed nothing, when the database refused
+// something (a reused idempotency key, another writer's event): the caller
+// then commits batch by batch.
+func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
+	for _, r := range group {
+		if r.b.Negotiation != nil || len(r.b.Tokens) > 0 {
+			return false // set-up batches go one by one
+		}
+	}
+	ctx := context.Background()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false
+	}
+	defer tx.Rollback(ctx)
+	var unknown []string
+	seen := map[string]bool{}
+	for _, r := range group {
+		for _, e := range r.b.Events {
+			if _, ok := last[e.NegotiationID]; !ok && !seen[e.NegotiationID] {
+				seen[e.NegotiationID] = true
+				unknown = append(unknown, e.NegotiationID)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		rows, err := tx.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
+		if err != nil {
+			return false
+		}
+		for rows.Next() {
+			var id string
+			var l int64
+			if err := rows.Scan(&id, &l); err != nil {
+				rows.Close()
+				return false
+			}
+			last[id] = l
+		}
+		rows.Close()
+		if rows.Err() != nil {
+			return false
+		}
+	}
+	errs := make([]error, len(group))
+	next := map[string]int64{}
+	var q pgx.Batch
+	for i, r := range group {
+		mine := map[string]int64{}
+		for _, e := range r.b.Events {
+			l, ok := mine[e.NegotiationID]
+			if !ok {
+				l, ok = next[e.NegotiationID]
+			}
+			if !ok {
+				l, ok = last[e.NegotiationID]
+			}
+			if !ok {
+				errs[i] = parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
+				break
+			}
+			if e.Seq != l+1 {
+				errs[i] = parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
+				break
+			}
+			mine[e.NegotiationID] = e.Seq
+		}
+		if errs[i] != nil {
+			continue
+		}
+		if rp := r.b.Reply; rp != nil {
+			q.Queue("INSERT INTO replies (token_hash, key, status, body, created) VALUES ($1, $2, $3, $4, $5)", nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+		}
+		for _, e := range r.b.Events {
+			to, _ := json.Marshal(e.To)
+			q.Queue("INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+				e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
+		}
+		for id, l := range mine {
+			next[id] = l
+		}
+	}
+	if q.Len() > 0 {
+		if err := tx.SendBatch(ctx, &q).Close(); err != nil {
+			return false
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		clear(last)
+		for _, r := range group {
+			r.err <- fmt.Errorf("postgres: commit: %w", err)
+		}
+		return true
+	}
+	for id, l := range next {
+		last[id] = l
+	}
+	for i, r := range group {
+		r.err <- errs[i]
+	}
+	return true
+}
 
 // pgError maps constraint violations to Parley error codes.
 func pgError(err error, what string) error {
@@ -101,8 +280,8 @@ func pgError(err error, what string) error {
 	return fmt.Errorf("postgres: %s: %w", what, err)
 }
 
-// Commit implements store.Store.
-func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
+// commitOne commits one batch in its own transaction.
+func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
