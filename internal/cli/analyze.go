@@ -20,19 +20,24 @@ func init() { register(newAnalyzeCmd) }
 func newAnalyzeCmd() *cobra.Command {
 	var asJSON, noRes bool
 	var method string
+	var in scenarioInput
 	cmd := &cobra.Command{
-		Use:   "analyze PATH",
+		Use:   "analyze PATH | FILE...",
 		Short: "Zone of agreement, Pareto frontier and fair points of a scenario",
 		Long: `analyze reads a scenario and reports which deals every participant prefers to
 walking away (the zone of possible agreement), the Pareto frontier of those
 deals, and the fair points on it: Nash, Kalai–Smorodinsky, egalitarian and
 maximum welfare.
 
+PATH is a Parley scenario (YAML or JSON), a GENIUS folder or a GeniusWeb
+folder; several FILEs name the domain and profile files of one GENIUS or
+GeniusWeb scenario.
+
 The report shows every participant's private utilities: the analyst holds the
 whole file, as a trusted broker would. Do not share it with the parties.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := loadScenario(args[0])
+			sc, err := in.load(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -46,6 +51,7 @@ whole file, as a trusted broker would. Do not share it with the parties.`,
 			return writeAnalysisReport(cmd.OutOrStdout(), sc, res)
 		},
 	}
+	in.addFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the analysis as JSON")
 	cmd.Flags().BoolVar(&noRes, "no-reservation", false, "ignore reservation values (every outcome is rational)")
 	cmd.Flags().StringVar(&method, "method", "", "enumerate (every outcome) or merge (issue by issue, linear additive only); default: chosen by size")

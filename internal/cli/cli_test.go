@@ -172,3 +172,38 @@ func TestAnalyzeGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeExplicitFiles: the files of a GENIUS scenario named one by
+// one give the same analysis as their folder.
+func TestAnalyzeExplicitFiles(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "domains", "genius", "anac", "y2010", "ItexvsCypress")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	if len(files) == 0 {
+		t.Skip("corpus not found")
+	}
+	a, stderr, code := run(t, append([]string{"analyze", "--json"}, files...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _, _ := run(t, "analyze", "--json", dir)
+	var doc, folder jsonAnalysis
+	if err := json.Unmarshal([]byte(a), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(b), &folder); err != nil {
+		t.Fatal(err)
+	}
+	// The name comes from the domain file or from the folder.
+	doc.Scenario, folder.Scenario = "", ""
+	ja, _ := json.Marshal(doc)
+	jb, _ := json.Marshal(folder)
+	if string(ja) != string(jb) {
+		t.Fatal("explicit files and folder give different analyses")
+	}
+	if doc.Outcomes.Int64() != 180 {
+		t.Fatalf("ItexvsCypress has %v outcomes, want 180", doc.Outcomes)
+	}
+	if _, _, code := run(t, "analyze", "--format", "bogus", dir); code != ExitBadInput {
+		t.Fatalf("--format bogus: exit %d, want %d", code, ExitBadInput)
+	}
+}

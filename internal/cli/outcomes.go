@@ -15,15 +15,16 @@ import (
 func init() { register(newOutcomesCmd) }
 
 func newOutcomesCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "outcomes PATH",
+	var in scenarioInput
+	cmd := &cobra.Command{
+		Use:   "outcomes PATH | FILE...",
 		Short: "Write every outcome with every participant's utility as CSV",
 		Long: `outcomes writes one CSV row per outcome of the scenario's space (real issues on
 their grid): a column per issue with its value, then a column per participant
 with its utility. For spreadsheets, plots and independent checks.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := loadScenario(args[0])
+			sc, err := in.load(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -71,4 +72,6 @@ with its utility. For spreadsheets, plots and independent checks.`,
 			return bw.Flush()
 		},
 	}
+	in.addFlags(cmd)
+	return cmd
 }
