@@ -265,6 +265,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	errs := make([]error, len(group))
 	next := map[string]int64{} // last seq as of the batches accepted so far
+	var replyArgs, eventArgs []any
 	for i, r := range group {
 		mine := map[string]int64{}
 		for _, e := range r.b.Events {
@@ -305,26 +306,25 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 			continue
 		}
 		if rp := r.b.Reply; rp != nil {
-			_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
-			if constraint(err) {
-				errs[i] = parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", rp.Key)
-				continue
-			}
-			if err != nil {
-				tx.Rollback()
-				return false
-			}
+			replyArgs = append(replyArgs, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
 		}
 		for _, e := range r.b.Events {
 			to, _ := json.Marshal(e.To)
-			if _, err := tx.StmtContext(ctx, s.stmts[qEvent]).ExecContext(ctx, e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash); err != nil {
-				tx.Rollback()
-				return false
-			}
+			eventArgs = append(eventArgs, e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
 		}
 		for id, l := range mine {
 			next[id] = l
 		}
+	}
+	// One multi-row INSERT per table for the whole group: a refused reply
+	// key fails it, and the group then goes batch by batch.
+	if err := insertRows(ctx, tx, "INSERT INTO replies (token_hash, key, status, body, created) VALUES ", 5, replyArgs); err != nil {
+		tx.Rollback()
+		return false
+	}
+	if err := insertRows(ctx, tx, "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ", 9, eventArgs); err != nil {
+		tx.Rollback()
+		return false
 	}
 	if err := tx.Commit(); err != nil {
 		// Whether it committed is unknown: fail the group and forget the
@@ -342,6 +342,29 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 		r.err <- errs[i]
 	}
 	return true
+}
+
+// insertRows runs prefix with one "(?, …)" group of cols placeholders per
+// row of args, in chunks that stay under SQLite's limit of variables.
+func insertRows(ctx context.Context, tx *sql.Tx, prefix string, cols int, args []any) error {
+	const maxRows = 256
+	for len(args) > 0 {
+		n := min(len(args)/cols, maxRows)
+		var q strings.Builder
+		q.WriteString(prefix)
+		row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args[:n*cols]...); err != nil {
+			return err
+		}
+		args = args[n*cols:]
+	}
+	return nil
 }
 
 func constraint(err error) bool {
