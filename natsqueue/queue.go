@@ -45,10 +45,12 @@ type Options struct {
 	// progress before it is redelivered to another worker. Workers signal
 	// progress every AckWait/3 while they run a negotiation, so a long
 	// negotiation is not redelivered; a dead worker's jobs are redelivered
-	// after AckWait. Default 30s.
+	// after AckWait. 0 keeps the consumer's, or DefaultAckWait when Open
+	// creates it.
 	AckWait time.Duration
 	// Replicas is the number of copies of each stream and of the bucket in a
-	// NATS cluster (1 on a single server; 3 on a 3-node cluster).
+	// NATS cluster (1 on a single server; 3 on a 3-node cluster). 0 keeps
+	// the streams', or 1 when Open creates them.
 	Replicas int
 	// DuplicateWindow is how long the streams drop a job or result published
 	// again under the same id. Default DefaultDuplicateWindow.
@@ -67,8 +69,10 @@ type Queue struct {
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// Open creates or updates the queue's streams, consumer and bucket on the
-// server nc is connected to, and returns the queue.
+// Open connects the queue to the JetStream server or cluster nc is
+// connected to. It creates the streams, consumer and bucket that do not
+// exist yet; an existing one keeps its settings unless opt sets AckWait or
+// Replicas, which then update it.
 func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 	if opt.Prefix == "" {
 		opt.Prefix = DefaultPrefix
@@ -76,13 +80,10 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 	if !prefixRE.MatchString(opt.Prefix) {
 		return nil, parley.Errorf(parley.EINVALID, "queue prefix %q: want letters, digits, '-' and '_'", opt.Prefix)
 	}
-	if opt.AckWait <= 0 {
-		opt.AckWait = DefaultAckWait
+	if opt.AckWait < 0 || opt.Replicas < 0 || opt.DuplicateWindow < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "queue options: negative ack wait, replicas or duplicate window")
 	}
-	if opt.Replicas <= 0 {
-		opt.Replicas = 1
-	}
-	if opt.DuplicateWindow <= 0 {
+	if opt.DuplicateWindow == 0 {
 		opt.DuplicateWindow = DefaultDuplicateWindow
 	}
 	js, err := jetstream.New(nc)
@@ -90,55 +91,89 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	q := &Queue{nc: nc, js: js, opt: opt}
-	q.jobs, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	replicas := max(opt.Replicas, 1)
+	q.jobs, err = q.ensureStream(ctx, jetstream.StreamConfig{
 		Name:        q.streamName("JOBS"),
 		Description: "Parley tournament jobs: one message per negotiation key",
 		Subjects:    []string{q.subject("jobs", ">")},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    opt.Replicas,
+		Replicas:    replicas,
 		Duplicates:  opt.DuplicateWindow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs stream: %w", err)
 	}
-	q.results, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	q.results, err = q.ensureStream(ctx, jetstream.StreamConfig{
 		Name:        q.streamName("RESULTS"),
 		Description: "Parley tournament results: one results row per negotiation",
 		Subjects:    []string{q.subject("results", ">")},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    opt.Replicas,
+		Replicas:    replicas,
 		Duplicates:  opt.DuplicateWindow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("results stream: %w", err)
 	}
-	_, err = js.CreateOrUpdateConsumer(ctx, q.streamName("JOBS"), jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:       q.consumerName(),
 		Description:   "Parley workers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       opt.AckWait,
+		AckWait:       DefaultAckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: 100000,
-		Replicas:      opt.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("workers consumer: %w", err)
+		Replicas:      replicas,
 	}
-	q.bundles, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      q.opt.Prefix + "_bundles",
-		Description: "Parley tournament bundles: configuration and scenarios",
-		Storage:     jetstream.FileStorage,
-		Replicas:    opt.Replicas,
-	})
+	if opt.AckWait > 0 {
+		cc.AckWait = opt.AckWait
+	}
+	cons, err := js.Consumer(ctx, q.streamName("JOBS"), q.consumerName())
+	switch {
+	case err != nil && !isNotFound(err):
+		return nil, fmt.Errorf("workers consumer: %w", err)
+	case err != nil || opt.AckWait > 0 || opt.Replicas > 0:
+		cons, err = js.CreateOrUpdateConsumer(ctx, q.streamName("JOBS"), cc)
+		if err != nil {
+			return nil, fmt.Errorf("workers consumer: %w", err)
+		}
+	}
+	q.opt.AckWait = cons.CachedInfo().Config.AckWait
+	q.opt.Replicas = q.jobs.CachedInfo().Config.Replicas
+	bucket := q.opt.Prefix + "_bundles"
+	q.bundles, err = js.ObjectStore(ctx, bucket)
 	if err != nil {
-		return nil, fmt.Errorf("bundle bucket: %w", err)
+		if !isNotFound(err) && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, fmt.Errorf("bundle bucket: %w", err)
+		}
+		q.bundles, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      bucket,
+			Description: "Parley tournament bundles: configuration and scenarios",
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bundle bucket: %w", err)
+		}
 	}
 	return q, nil
 }
 
-// Options returns the queue's options, defaults filled in.
+// ensureStream creates the stream if missing, and updates it when the
+// options ask for a number of replicas.
+func (q *Queue) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := q.js.Stream(ctx, cfg.Name)
+	if err == nil && q.opt.Replicas == 0 {
+		return s, nil
+	}
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	return q.js.CreateOrUpdateStream(ctx, cfg)
+}
+
+// Options returns the queue's options, with the consumer's ack wait and
+// the jobs stream's replicas as they are on the server.
 func (q *Queue) Options() Options { return q.opt }
 
 func (q *Queue) streamName(kind string) string {

@@ -76,21 +76,33 @@ const testJobs = (30 + 120) * 3 // 6·5 ordered pairs + 6·5·4 triples, 3 repet
 
 func newPlan(t *testing.T) *tournament.Plan {
 	t.Helper()
-	p, err := tournament.NewPlan(testConfig(), nil)
+	return planOf(t, testConfig(), testJobs)
+}
+
+// planOf makes the plan of cfg and checks its number of negotiations.
+func planOf(t *testing.T, cfg *tournament.Config, jobs int64) *tournament.Plan {
+	t.Helper()
+	p, err := tournament.NewPlan(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Len() != testJobs {
-		t.Fatalf("plan has %d negotiations, want %d", p.Len(), testJobs)
+	if p.Len() != jobs {
+		t.Fatalf("plan has %d negotiations, want %d", p.Len(), jobs)
 	}
 	return p
 }
 
-// localRun runs the plan with tournament.Run and returns its folder.
+// localRun runs the test plan with tournament.Run and returns its folder.
 func localRun(t *testing.T) string {
 	t.Helper()
+	return localRunOf(t, newPlan(t))
+}
+
+// localRunOf runs p with tournament.Run and returns its folder.
+func localRunOf(t *testing.T, p *tournament.Plan) string {
+	t.Helper()
 	dir := t.TempDir()
-	if _, err := tournament.Run(context.Background(), newPlan(t), tournament.Options{Dir: dir, Workers: 2}); err != nil {
+	if _, err := tournament.Run(context.Background(), p, tournament.Options{Dir: dir, Workers: 2}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
