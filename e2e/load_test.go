@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,8 @@ func TestLoad(t *testing.T) {
 			tables := setupTables(t, c, 100, "1h")
 			stop := make(chan struct{})
 			lat := &latencies{}
+			var ru0 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			var wg sync.WaitGroup
 			counts := make([]int, len(tables))
 			errs := make([]error, len(tables))
@@ -54,6 +57,10 @@ func TestLoad(t *testing.T) {
 			close(stop)
 			wg.Wait()
 			elapsed := time.Since(start)
+			var ru1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			clientCPU := time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()+ru1.Stime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+			t.Logf("%s: the load generator used %s of CPU during the run (%.0f%% of one core)", name, clientCPU.Round(time.Millisecond), 100*clientCPU.Seconds()/elapsed.Seconds())
 			total := 0
 			for i := range counts {
 				if errs[i] != nil {
