@@ -19,6 +19,7 @@ import (
 	"parley/memstore"
 	"parley/postgres"
 	"parley/postgres/pgtest"
+	"parley/scenario"
 	"parley/service"
 	"parley/sqlite"
 	"parley/store"
@@ -512,5 +513,64 @@ func TestStreamResume(t *testing.T) {
 		if got[i].Type == live.EvCritique || got[i].Type == live.EvInvited {
 			t.Fatalf("the Seller was streamed a private event: %+v", got[i])
 		}
+	}
+}
+
+// TestIssuesAloneAndOwnPreferences creates a broker negotiation from issues
+// and parties only: it cannot start until every participant has entered its
+// own preferences, each of which only its owner sees.
+func TestIssuesAloneAndOwnPreferences(t *testing.T) {
+	e := start(t, memstore.New())
+	ctx := context.Background()
+	var body httpapi.CreateBody
+	if err := json.Unmarshal([]byte(`{"title": "two issues", "protocol": "broker", "duration": "1h",
+		"issues": [{"name": "a", "type": "categorical", "values": ["x", "y"]}, {"name": "b", "type": "integer", "min": 0, "max": 2}],
+		"parties": [{"name": "P", "role": "participant"}, {"name": "Q", "role": "participant"}]}`), &body); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.c.Create(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := e.c.WithToken(res.ConvenerToken)
+	tok := map[string]*client.Client{}
+	for _, p := range []string{"P", "Q"} {
+		s, err := conv.Invite(ctx, res.ID, live.Participant, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok[p] = e.c.WithToken(s)
+	}
+	_, err = conv.Start(ctx, res.ID)
+	wantCode(t, err, parley.ECONFLICT) // no preferences yet
+	var prefs struct {
+		P scenario.Preferences `json:"p"`
+	}
+	json.Unmarshal([]byte(`{"p": {"linear": {"issues": {"a": {"weight": 0.5, "values": {"x": 1, "y": 0}}, "b": {"weight": 0.5, "function": {"shape": "linear", "at_min": 0, "at_max": 1}}}}}}`), &prefs)
+	_, err = tok["P"].Preferences(ctx, res.ID, &scenario.Preferences{Linear: &scenario.Linear{Issues: map[string]scenario.LinearIssue{"zzz": {Weight: 1}}}}, nil)
+	wantCode(t, err, parley.EINVALID)
+	r := 0.25
+	if _, err := tok["P"].Preferences(ctx, res.ID, &prefs.P, &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok["Q"].Preferences(ctx, res.ID, &prefs.P, nil); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := tok["Q"].Negotiation(ctx, res.ID)
+	if v.Private == nil || v.Private.Reservation != nil {
+		t.Fatalf("Q's private view %+v: Q sees a reservation it did not enter", v.Private)
+	}
+	evs, _ := tok["Q"].Events(ctx, res.ID, 0)
+	for _, ev := range evs {
+		if ev.Type == live.EvPreferences && ev.Party != "Q" {
+			t.Fatalf("Q sees %s's preferences", ev.Party)
+		}
+	}
+	if _, err := conv.Start(ctx, res.ID); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = conv.Negotiation(ctx, res.ID)
+	if len(v.Versions) != 1 || v.Versions[0].By != "broker" {
+		t.Fatalf("the broker drafted %+v", v.Versions)
 	}
 }
