@@ -27,6 +27,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"parley/analysis"
 	httpapi "parley/http"
@@ -366,8 +367,12 @@ func assertOwnOnly(t *testing.T, p *person, self string, others []string) {
 					}
 				}
 			}
-			if n := strings.Count(b, `"preferences"`); n > 1 {
-				t.Errorf("%s's page received %d sets of preferences from %s", self, n, u)
+			var doc any
+			json.Unmarshal([]byte(b), &doc)
+			for _, owner := range preferenceOwners(doc, "") {
+				if owner != self {
+					t.Errorf("%s's page received preferences of %q from %s", self, owner, u)
+				}
 			}
 			if strings.Contains(b, `"type":"critique"`) && !strings.Contains(b, `"party":"`+self+`"`) {
 				t.Errorf("%s's page received another party's critique from %s", self, u)
@@ -380,6 +385,33 @@ func assertOwnOnly(t *testing.T, p *person, self string, others []string) {
 			t.Errorf("%s's page shows a utility for %s", self, o)
 		}
 	}
+}
+
+// preferenceOwners walks a JSON document and returns, for every non-null
+// "preferences" field, the party it belongs to: the nearest enclosing
+// object's "name" or "party".
+func preferenceOwners(v any, owner string) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if n, ok := x["name"].(string); ok {
+			owner = n
+		}
+		if n, ok := x["party"].(string); ok {
+			owner = n
+		}
+		for k, c := range x {
+			if k == "preferences" && c != nil {
+				out = append(out, owner)
+			}
+			out = append(out, preferenceOwners(c, owner)...)
+		}
+	case []any:
+		for _, c := range x {
+			out = append(out, preferenceOwners(c, owner)...)
+		}
+	}
+	return out
 }
 
 // TestSAOPAstana: a convener creates the Astana talks under alternating
@@ -537,4 +569,74 @@ func TestSingleTextAstana(t *testing.T) {
 	phone := ps["Iran"]
 	phone.do("phone-size viewport", chromedp.EmulateViewport(390, 844))
 	phone.shot("participant-phone")
+}
+
+// TestFormAndPreferences: a convener defines the issues and parties in the
+// form (no preferences); each participant enters its own preferences with
+// sliders, the buyer by keyboard alone; the buyer offers, the seller sees
+// what the offer is worth to it and accepts; the public observer sees the
+// agreement.
+func TestFormAndPreferences(t *testing.T) {
+	srv := testServer(t)
+	open := browser(t)
+	conv := open("convener")
+	conv.open(srv.URL + "/")
+	conv.click(`input[name=source][value=form]`)
+	conv.do("set the deadline", chromedp.SetValue(chromedp.CSS("#duration"), "30m"), chromedp.SetValue(chromedp.CSS("#title"), "Supply contract"))
+	conv.shot("form")
+	conv.click("#create")
+	conv.until("the invitation links", `document.querySelector('#links input[data-party="Seller"]')`)
+	buyerURL, sellerURL, obsURL, convURL := conv.link("participant", "Buyer"), conv.link("participant", "Seller"), conv.link("observer", ""), conv.link("convener", "")
+
+	buyer, seller, obs := open("Buyer"), open("Seller"), open("observer")
+	buyer.open(buyerURL)
+	seller.open(sellerURL)
+	obs.open(obsURL)
+
+	// The buyer, by keyboard: price matters more (5 → 8); low is best
+	// (5 → 10), high worst (5 → 0); walk away below 0.50.
+	buyer.until("the preferences form", `document.querySelector('#pref-form')`)
+	press := func(sel, key string, n int) {
+		steps := []chromedp.Action[chromedp.Void]{chromedp.Focus(chromedp.CSS(sel))}
+		for range n {
+			steps = append(steps, chromedp.KeyEvent(key))
+		}
+		buyer.do("keys on "+sel, steps...)
+	}
+	press("#w-price", kb.ArrowRight, 3)
+	press("#r-price-0", kb.ArrowRight, 5)
+	press("#r-price-2", kb.ArrowLeft, 5)
+	press("#reservation", kb.ArrowRight, 10)
+	if got := eval[string](buyer, `[document.querySelector('#w-price').value, document.querySelector('#r-price-0').value, document.querySelector('#r-price-2').value, document.querySelector('#reservation-out').textContent].join(' ')`); got != "8 10 0 0.50" {
+		t.Fatalf("the keyboard set the sliders to %q, want \"8 10 0 0.50\"", got)
+	}
+	buyer.shot("preferences")
+	press("#save-prefs", kb.Enter, 1)
+	buyer.until("the preferences saved", `document.querySelector('#prefs') && document.querySelector('#prefs').textContent.includes('0.50')`)
+
+	// The seller, by mouse: high is best, low worst.
+	seller.until("the preferences form", `document.querySelector('#pref-form')`)
+	seller.do("rate the prices", chromedp.SetValue(chromedp.CSS("#r-price-0"), "0"), chromedp.SetValue(chromedp.CSS("#r-price-2"), "10"))
+	seller.click("#save-prefs")
+	seller.until("the preferences saved", `document.querySelector('#prefs table')`)
+
+	console := open("convener console")
+	console.open(convURL)
+	console.click("#start")
+	buyer.until("the start", `document.querySelector('#main').dataset.phase === 'running' && document.querySelector('#offer') && !document.querySelector('#offer').disabled`)
+	buyer.pick("#pick-price", "medium")
+	buyer.pick("#pick-delivery", "1 week")
+	// Buyer: 8/13·0.5 + 5/13·1 = 9/13.
+	buyer.until("the live utility of the draft", `document.querySelector('#draft-utility-value').textContent === '0.69'`)
+	press("#offer", kb.Enter, 1)
+	// Seller: price weight 5/10, medium 0.5; delivery 5/10, 1.
+	seller.until("the offer and its worth to the seller", `document.querySelector('#current-utility') && document.querySelector('#current-utility').textContent === '0.75'`)
+	seller.click("#accept")
+	obs.until("the agreement, live", `document.querySelector('#main').dataset.phase === 'agreement'`)
+	if txt := obs.text(); !strings.Contains(txt, "price: medium") || !strings.Contains(txt, "Agreement") {
+		t.Errorf("observer's page lacks the agreement:\n%s", txt)
+	}
+	obs.shot("observer-agreement")
+	assertNothingPrivate(t, obs)
+	assertOwnOnly(t, seller, "Seller", []string{"Buyer"})
 }

@@ -575,12 +575,18 @@ function renderPrefs() {
   const rows = S.issues.map(is => {
     const key = is.name.replace(/[^A-Za-z0-9_-]/g, '_');
     const w = el('input', { type: 'range', min: 0, max: 10, value: 5, id: 'w-' + key, 'data-issue': is.name, class: 'weight' });
+    const shown = (input) => {
+      const out = el('output', { for: input.id }, input.value);
+      input.addEventListener('input', () => { out.textContent = input.value; });
+      return out;
+    };
     const fs = el('fieldset', {}, el('legend', {}, is.name),
-      el('div', { class: 'row' }, el('label', { for: 'w-' + key }, 'How much it matters'), w));
+      el('div', { class: 'row' }, el('label', { for: 'w-' + key }, 'How much it matters'), w, shown(w)));
     if (is.type === 'categorical') {
-      is.options.forEach((o, k) => fs.append(el('div', { class: 'row' },
-        el('label', { class: 'plain', for: 'r-' + key + '-' + k }, o),
-        el('input', { type: 'range', min: 0, max: 10, value: 5, id: 'r-' + key + '-' + k, 'data-issue': is.name, 'data-option': o, class: 'rating' }))));
+      is.options.forEach((o, k) => {
+        const r = el('input', { type: 'range', min: 0, max: 10, value: 5, id: 'r-' + key + '-' + k, 'data-issue': is.name, 'data-option': o, class: 'rating' });
+        fs.append(el('div', { class: 'row' }, el('label', { class: 'plain', for: r.id }, o), r, shown(r)));
+      });
     } else {
       const sel = el('select', { id: 'dir-' + key, 'data-issue': is.name, class: 'direction' }, el('option', { value: 'up' }, 'more is better'), el('option', { value: 'down' }, 'less is better'));
       fs.append(el('div', { class: 'row' }, el('label', { for: 'dir-' + key }, 'Direction'), sel));
