@@ -13,7 +13,8 @@
 //     only; a mediator (trusted like the broker) gets every participant's.
 //   - GET /ui/options: every issue's options as labels (any role).
 //   - GET /ui/plot.svg?a=&b=: the utility space of two participants, drawn
-//     by package plot as the CLI draws it (mediators only).
+//     by package plot as the CLI draws it, with the SAOP offers so far and
+//     the agreement (mediators only).
 //   - GET /ui/analysis: the Pareto frontier's size and the fair points with
 //     every participant's utility (mediators only).
 //   - POST /ui/import: a scenario in any format package load reads (Parley
@@ -25,6 +26,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -44,6 +46,7 @@ import (
 	httpapi "parley/http"
 	"parley/live"
 	"parley/load"
+	"parley/negotiation"
 	"parley/plot"
 	"parley/scenario"
 	"parley/service"
@@ -292,17 +295,17 @@ func (h *Handler) options(w http.ResponseWriter, r *http.Request) {
 
 // mediated authenticates a mediator and returns its negotiation's scenario
 // and participant profiles, refusing spaces over MaxOutcomes.
-func (h *Handler) mediated(r *http.Request) (*scenario.Scenario, error) {
+func (h *Handler) mediated(r *http.Request) (*scenario.Scenario, *live.Token, error) {
 	tok, err := h.caller(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if tok.Role != live.Mediator {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only a mediator sees every party's gains (a %s token was given)", tok.Role)
+		return nil, nil, parley.Errorf(parley.EFORBIDDEN, "only a mediator sees every party's gains (a %s token was given)", tok.Role)
 	}
 	sc, err := h.scenarioOf(tok)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var missing []string
 	for _, p := range sc.Parties {
@@ -311,20 +314,66 @@ func (h *Handler) mediated(r *http.Request) (*scenario.Scenario, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, parley.Errorf(parley.ECONFLICT, "not every participant has entered preferences yet; missing: %s", strings.Join(missing, ", "))
+		return nil, nil, parley.Errorf(parley.ECONFLICT, "not every participant has entered preferences yet; missing: %s", strings.Join(missing, ", "))
 	}
 	sp, err := space.Of(sc)
 	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
+		return nil, nil, fmt.Errorf("web: %w", err)
 	}
 	if n, ok := sp.Len(); !ok || n > MaxOutcomes {
-		return nil, parley.Errorf(parley.EUNSUPPORTED, "the space has %s outcomes; the page analyses at most %d", sp.BigLen(), MaxOutcomes)
+		return nil, nil, parley.Errorf(parley.EUNSUPPORTED, "the space has %s outcomes; the page analyses at most %d", sp.BigLen(), MaxOutcomes)
 	}
-	return sc, nil
+	return sc, tok, nil
+}
+
+// record returns the negotiation so far as package plot draws it: the
+// SAOP offers of each participant in order, and the agreement.
+func (h *Handler) record(ctx context.Context, tok *live.Token, sc *scenario.Scenario) (*negotiation.Result, error) {
+	res := &negotiation.Result{Party: -1}
+	var order []string
+	err := h.svc.State(tok.NegotiationID, func(st *live.State) {
+		order = slices.Clone(st.Order)
+		res.Rounds = st.Round + 1
+		switch st.Phase {
+		case live.Agreed:
+			res.Status, res.Agreement = negotiation.Agreement, slices.Clone(st.Agreement)
+		case live.TimedOut:
+			res.Status = negotiation.TimedOut
+		case live.Ended, live.Stopped:
+			res.Status = negotiation.Ended
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	evs, err := h.svc.Events(ctx, tok, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	for _, e := range evs {
+		if e.Type != live.EvOffer {
+			continue
+		}
+		var d live.OfferData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, fmt.Errorf("web: offer %d: %w", e.Seq, err)
+		}
+		o, err := space.Parse(sc, d.Outcome)
+		if err != nil {
+			return nil, fmt.Errorf("web: offer %d: %w", e.Seq, err)
+		}
+		res.Trace = append(res.Trace, negotiation.Event{Round: d.Round, Party: slices.Index(order, e.Party), Action: negotiation.ActOffer, Outcome: o})
+	}
+	return res, nil
 }
 
 func (h *Handler) plot(w http.ResponseWriter, r *http.Request) {
-	sc, err := h.mediated(r)
+	sc, tok, err := h.mediated(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := h.record(r.Context(), tok, sc)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -338,7 +387,7 @@ func (h *Handler) plot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, parley.Errorf(parley.EINVALID, "a, b: want two different participants of %v", names))
 		return
 	}
-	p, err := plot.Negotiation(sc, nil, a, b)
+	p, err := plot.Negotiation(sc, res, a, b)
 	if err != nil {
 		writeError(w, fmt.Errorf("web: %w", err))
 		return
@@ -376,7 +425,7 @@ type AnalysisResponse struct {
 }
 
 func (h *Handler) analysis(w http.ResponseWriter, r *http.Request) {
-	sc, err := h.mediated(r)
+	sc, _, err := h.mediated(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -270,6 +270,7 @@ function listen() {
     addTranscript(ev);
     if (ev.type === 'suggestion') renderSuggestions();
     if (ev.type === 'critique') renderVersions();
+    if ((ev.type === 'offer' || ev.type === 'agreement') && S.drawPlot) S.drawPlot();
     scheduleRefresh();
   };
   for (const t of ['created', 'invited', 'preferences', 'started', 'stopped', 'offer', 'accept', 'end', 'text', 'critique', 'suggestion', 'agreement', 'timeout']) {
@@ -638,10 +639,10 @@ function renderVersions() {
     vs.length ? el('div', { class: 'scroll' }, el('table', { id: 'version-table' },
       el('thead', {}, el('tr', {}, el('th', {}, 'Version'), el('th', {}, 'Text'), el('th', {}, 'Accepted by'), S.me.role === 'observer' ? null : el('th', {}, 'Critiques'))),
       el('tbody', {}, vs.slice().reverse().map(v => el('tr', {},
-        el('td', {}, String(v.version), el('br'), el('span', { class: 'muted' }, v.by)),
+        el('td', {}, el('span', { class: 'cell-label' }, 'Version '), String(v.version), el('br'), el('span', { class: 'muted' }, v.by)),
         el('td', {}, outcomeList(v.outcome, S.issues), v.comment ? el('p', { class: 'muted' }, v.comment) : null),
-        el('td', {}, v.accepted_by.join(', ') || '—'),
-        S.me.role === 'observer' ? null : el('td', {}, crit.filter(c => c.data.version === v.version).map(c =>
+        el('td', {}, el('span', { class: 'cell-label' }, 'Accepted by: '), v.accepted_by.join(', ') || '—'),
+        S.me.role === 'observer' ? null : el('td', {}, el('span', { class: 'cell-label' }, 'Critiques: '), crit.filter(c => c.data.version === v.version).map(c =>
           el('p', {}, el('b', {}, c.party), ': blocks ' + c.data.blocking.join(', ') + (c.data.comment ? ' — “' + c.data.comment + '”' : '')))))))))
       : el('p', { class: 'muted' }, 'No version yet.'));
 }
@@ -666,6 +667,7 @@ function buildMediator() {
     } catch (e) { $('#picture-note').textContent = e.message; }
   };
   a.addEventListener('change', draw); b.addEventListener('change', draw);
+  S.drawPlot = draw;
   $('#picture').replaceChildren(el('h2', {}, 'Pareto frontier and fair points'),
     el('div', { class: 'row' }, el('label', { for: 'plot-a' }, 'Across'), a, el('label', { for: 'plot-b' }, 'Up'), b),
     el('p', { id: 'picture-note', class: 'muted' }), img);
