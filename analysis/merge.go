@@ -230,7 +230,13 @@ func mergeFrontier[T num[T]](sp *space.Space, parties []*party, useRes bool, con
 	var levels []*level[T]
 	for j := 0; j < m; j++ {
 		levels = append(levels, cur)
-		cur = mergeIssue(cur, issueVectors(parties, j, sp.Card(j), conv), func(s T, i int) bool { return below(s, i, j+1) }, n, shift)
+		vs := issueVectors(parties, j, sp.Card(j), conv)
+		keep := func(s T, i int) bool { return below(s, i, j+1) }
+		if n == 2 {
+			cur = mergeIssue2(cur, vs, keep)
+		} else {
+			cur = mergeIssue(cur, vs, keep, n, shift)
+		}
 		if cur.len() == 0 {
 			return nil
 		}
@@ -405,4 +411,133 @@ func toBigInt[T num[T]](x T) *big.Int {
 		return v.v
 	}
 	return nil
+}
+
+// mergeIssue2 is mergeIssue for two parties. The points of a level are
+// kept in the order of the sweep (u₁ descending), so adding one value vector
+// to all of them gives a list in the same order: a k-way merge of the
+// issue's lists, swept as it goes, finds the next level without sorting or
+// storing the dominated sums.
+func mergeIssue2[T num[T]](cur *level[T], vs []issueVec[T], below func(s T, i int) bool) *level[T] {
+	type head struct {
+		v      int // index into vs
+		p      int // next parent
+		u1, u2 T
+	}
+	var heads []head
+	advance := func(h *head) bool {
+		for ; h.p < cur.len(); h.p++ {
+			w := vs[h.v].vec
+			u1 := cur.vec[2*h.p].add(w[0])
+			u2 := cur.vec[2*h.p+1].add(w[1])
+			if below(u1, 0) || below(u2, 1) {
+				continue
+			}
+			h.u1, h.u2 = u1, u2
+			return true
+		}
+		return false
+	}
+	// less orders heads: u₁ then u₂ descending, then the smaller prefix.
+	less := func(a, b *head) bool {
+		if c := a.u1.cmp(b.u1); c != 0 {
+			return c > 0
+		}
+		if c := a.u2.cmp(b.u2); c != 0 {
+			return c > 0
+		}
+		if ra, rb := cur.rank[a.p], cur.rank[b.p]; ra != rb {
+			return ra < rb
+		}
+		return vs[a.v].value < vs[b.v].value
+	}
+	for v := range vs {
+		h := head{v: v}
+		if advance(&h) {
+			heads = append(heads, h)
+		}
+	}
+	down := func(i int) {
+		for {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < len(heads) && less(&heads[l], &heads[m]) {
+				m = l
+			}
+			if r < len(heads) && less(&heads[r], &heads[m]) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			heads[i], heads[m] = heads[m], heads[i]
+			i = m
+		}
+	}
+	for i := len(heads)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	next := &level[T]{big: map[int]*big.Int{}}
+	type src struct{ parent, v int }
+	var first []src // the smallest prefix behind each kept point
+	addCount := func(k int, parent, v int) {
+		hi, lo := bits.Mul64(cur.count[parent], vs[v].count)
+		_, parentBig := cur.big[parent]
+		if hi != 0 || parentBig {
+			x := new(big.Int).Mul(cur.bigCount(parent), new(big.Int).SetUint64(vs[v].count))
+			next.big[k] = x.Add(x, next.bigCount(k))
+			return
+		}
+		if b, ok := next.big[k]; ok {
+			b.Add(b, new(big.Int).SetUint64(lo))
+			return
+		}
+		sum, carry := bits.Add64(next.count[k], lo, 0)
+		if carry != 0 {
+			x := new(big.Int).SetUint64(next.count[k])
+			next.big[k] = x.Add(x, new(big.Int).SetUint64(lo))
+			return
+		}
+		next.count[k] = sum
+	}
+	var best2 T
+	for len(heads) > 0 {
+		h := &heads[0]
+		k := next.len() - 1
+		switch {
+		case k >= 0 && h.u1.cmp(next.vec[2*k]) == 0 && h.u2.cmp(next.vec[2*k+1]) == 0:
+			addCount(k, h.p, h.v)
+		case k < 0 || h.u2.cmp(best2) > 0:
+			best2 = h.u2
+			next.vec = append(next.vec, h.u1, h.u2)
+			next.count = append(next.count, 0)
+			next.parent = append(next.parent, int32(h.p))
+			next.value = append(next.value, vs[h.v].value)
+			first = append(first, src{h.p, h.v})
+			addCount(next.len()-1, h.p, h.v)
+		}
+		h.p++
+		if !advance(h) {
+			heads[0] = heads[len(heads)-1]
+			heads = heads[:len(heads)-1]
+		}
+		if len(heads) > 0 {
+			down(0)
+		}
+	}
+	idx := make([]int, next.len())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		fa, fb := first[a], first[b]
+		if c := cmp.Compare(cur.rank[fa.parent], cur.rank[fb.parent]); c != 0 {
+			return c
+		}
+		return cmp.Compare(vs[fa.v].value, vs[fb.v].value)
+	})
+	next.rank = make([]int32, next.len())
+	for r, i := range idx {
+		next.rank[i] = int32(r)
+	}
+	return next
 }
