@@ -542,6 +542,7 @@ func TestSingleTextAstana(t *testing.T) {
 		p.until("version 2, live", `document.querySelector('#accept') && document.querySelector('#table-h').textContent.includes('version 2')`)
 		want := fmt.Sprintf("%.2f", astanaUtility(t, name, nash))
 		p.until("its own utility of version 2", fmt.Sprintf(`document.querySelector('#current-utility') && document.querySelector('#current-utility').textContent === %q`, want))
+		p.until("its own utility in the versions table", fmt.Sprintf(`document.querySelector('#version-table td[data-version="2"]') && document.querySelector('#version-table td[data-version="2"]').textContent.endsWith(%q)`, want))
 		if name == "Turkey" {
 			p.shot("participant-version-2")
 		}

@@ -377,7 +377,12 @@ function renderTable() {
       kids.push(el('p', {}, 'Accepted by: ' + (cur.accepted_by.length ? cur.accepted_by.join(', ') : 'nobody yet') + ' (' + cur.answered + ' of ' + participants().length + ' answered)'));
     } else kids.push(el('p', { class: 'muted' }, 'No text yet: the ' + (v.protocol === 'broker' ? 'broker' : 'mediator') + ' drafts it after the start.'));
   }
-  if (S.me.role === 'participant') kids.push(el('div', { id: 'my-current', 'aria-live': 'polite' }));
+  if (S.me.role === 'participant') {
+    // Keep the last figure until the new one arrives, when the package is the same.
+    const old = $('#my-current');
+    const same = old && old.dataset.pkg === JSON.stringify(v.agreement || v.offer || (cur && cur.outcome) || null);
+    kids.push(same ? old : el('div', { id: 'my-current', 'aria-live': 'polite' }));
+  }
   if (v.phase === 'running' && v.protocol === 'saop') kids.push(el('p', { id: 'turn' }, 'Turn: ', el('b', {}, v.turn === S.me.party ? 'yours' : v.turn)));
   if (v.phase === 'setup') kids.push(el('p', { class: 'muted' }, 'The negotiation has not started yet.'));
   card.replaceChildren(...kids);
@@ -408,7 +413,10 @@ async function updateUtilities() {
   if (S.me.role === 'participant') {
     const c = $('#my-current');
     const me = res.parties[0];
-    if (c && cur && me) c.replaceChildren(utilityLine('Worth to you', me.utilities[1], me.reservation, 'current-utility'));
+    if (c && cur && me) {
+      c.replaceChildren(utilityLine('Worth to you', me.utilities[1], me.reservation, 'current-utility'));
+      c.dataset.pkg = JSON.stringify(cur);
+    }
     else if (c) c.replaceChildren();
   }
 }
@@ -635,16 +643,42 @@ function renderVersions() {
   const vs = S.view.versions || [];
   const crit = S.events.filter(e => e.type === 'critique');
   if (unchanged(card, [vs, crit.length])) return;
+  const mine = S.me.role === 'participant' && S.view.private && S.view.private.preferences;
   card.replaceChildren(el('h2', {}, 'Versions of the text'),
     vs.length ? el('div', { class: 'scroll' }, el('table', { id: 'version-table' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'Version'), el('th', {}, 'Text'), el('th', {}, 'Accepted by'), S.me.role === 'observer' ? null : el('th', {}, 'Critiques'))),
+      el('thead', {}, el('tr', {}, el('th', {}, 'Version'), el('th', {}, 'Text'), mine ? el('th', { class: 'num' }, 'Worth to you') : null, el('th', {}, 'Accepted by'), S.me.role === 'observer' ? null : el('th', {}, 'Critiques'))),
       el('tbody', {}, vs.slice().reverse().map(v => el('tr', {},
         el('td', {}, el('span', { class: 'cell-label' }, 'Version '), String(v.version), el('br'), el('span', { class: 'muted' }, v.by)),
         el('td', {}, outcomeList(v.outcome, S.issues), v.comment ? el('p', { class: 'muted' }, v.comment) : null),
+        mine ? el('td', { class: 'num util', 'data-version': v.version }, el('span', { class: 'cell-label' }, 'Worth to you: ')) : null,
         el('td', {}, el('span', { class: 'cell-label' }, 'Accepted by: '), v.accepted_by.join(', ') || '—'),
         S.me.role === 'observer' ? null : el('td', {}, el('span', { class: 'cell-label' }, 'Critiques: '), crit.filter(c => c.data.version === v.version).map(c =>
           el('p', {}, el('b', {}, c.party), ': blocks ' + c.data.blocking.join(', ') + (c.data.comment ? ' — “' + c.data.comment + '”' : '')))))))))
       : el('p', { class: 'muted' }, 'No version yet.'));
+  if (mine && vs.length) fillVersionUtilities(vs.slice(-100));
+}
+
+// fillVersionUtilities writes what each version is worth to the
+// participant into its row.
+async function fillVersionUtilities(vs) {
+  S.versionU = S.versionU || {};
+  const missing = vs.filter(v => !(v.version in S.versionU));
+  if (missing.length) {
+    let res;
+    try { res = await api('POST', '/ui/utility', S.token, { packages: missing.map(v => v.outcome) }); } catch (e) { status(e.message, 'error'); return; }
+    const me = res.parties[0];
+    if (!me) return;
+    missing.forEach((v, k) => { S.versionU[v.version] = { u: me.utilities[k], res: me.reservation }; });
+  }
+  for (const v of vs) {
+    const td = $('#version-table td[data-version="' + v.version + '"]');
+    const x = S.versionU[v.version];
+    if (!td || !x || td.dataset.filled) continue;
+    const ok = x.res === undefined || (x.u !== null && x.u >= x.res);
+    td.classList.add(ok ? 'above' : 'below');
+    td.append(fmtU(x.u));
+    td.dataset.filled = '1';
+  }
 }
 
 // ---------- mediator ----------
