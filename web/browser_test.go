@@ -569,6 +569,10 @@ func TestSingleTextAstana(t *testing.T) {
 	// The same agreement on a phone-size screen.
 	phone := ps["Iran"]
 	phone.do("phone-size viewport", chromedp.EmulateViewport(390, 844))
+	phone.until("the phone layout", `window.innerWidth === 390`)
+	if w := eval[int](phone, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("on a 390 px wide screen the page is %d px wide: it scrolls sideways", w)
+	}
 	phone.shot("participant-phone")
 }
 
