@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,13 +93,15 @@ func (q *Queue) readResults(ctx context.Context, fingerprint string, follow bool
 		if err != nil {
 			return fmt.Errorf("read results of %s: %w", fingerprint, err)
 		}
-		r, err := parseResult(msg)
+		rs, err := parseResults(msg)
 		if err != nil {
 			return fmt.Errorf("results of %s: %w", fingerprint, err)
 		}
-		done, err := fn(r)
-		if err != nil || done {
-			return err
+		for _, r := range rs {
+			done, err := fn(r)
+			if err != nil || done {
+				return err
+			}
 		}
 		if !follow {
 			meta, err := msg.Metadata()
@@ -112,17 +115,32 @@ func (q *Queue) readResults(ctx context.Context, fingerprint string, follow bool
 	}
 }
 
-func parseResult(msg jetstream.Msg) (received, error) {
-	row, err := csv.NewReader(bytes.NewReader(msg.Data())).Read()
-	if err != nil {
-		return received{}, parley.Errorf(parley.EINVALID, "result message %s: %v", msg.Headers().Get(jetstream.MsgIDHeader), err)
-	}
-	rec, err := tournament.ParseRow(row)
-	if err != nil {
-		return received{}, fmt.Errorf("result message %s: %w", msg.Headers().Get(jetstream.MsgIDHeader), err)
-	}
+// parseResults reads the rows of a result message.
+func parseResults(msg jetstream.Msg) ([]received, error) {
+	id := msg.Headers().Get(jetstream.MsgIDHeader)
 	d, _ := strconv.Atoi(msg.Headers().Get(HeaderDelivery))
-	return received{rec: rec, worker: msg.Headers().Get(HeaderWorker), delivery: d}, nil
+	worker := msg.Headers().Get(HeaderWorker)
+	cr := csv.NewReader(bytes.NewReader(msg.Data()))
+	cr.FieldsPerRecord = -1
+	var out []received
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "result message %s: %v", id, err)
+		}
+		rec, err := tournament.ParseRow(row)
+		if err != nil {
+			return nil, fmt.Errorf("result message %s: %w", id, err)
+		}
+		out = append(out, received{rec: rec, worker: worker, delivery: d})
+	}
+	if len(out) == 0 {
+		return nil, parley.Errorf(parley.EINVALID, "result message %s holds no row", id)
+	}
+	return out, nil
 }
 
 // resultIndexes returns the plan indexes that have a result in the stream.

@@ -58,7 +58,7 @@ func TestKilledWorkerRedelivered(t *testing.T) {
 	const ackWait = 2 * time.Second
 	q := openQueue(t, url, Options{AckWait: ackWait})
 	tour := FromPlan(planOf(t, slowConfig(), slowJobs))
-	if _, err := q.Submit(ctx, tour); err != nil {
+	if _, err := q.Submit(ctx, tour, SubmitOptions{Batch: 1}); err != nil {
 		t.Fatal(err)
 	}
 

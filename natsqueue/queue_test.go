@@ -134,7 +134,7 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	q := openQueue(t, url, Options{AckWait: 5 * time.Second})
-	sub, err := q.Submit(ctx, FromPlan(newPlan(t)))
+	sub, err := q.Submit(ctx, FromPlan(newPlan(t)), SubmitOptions{Batch: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	sameFiles(t, want, got)
 
 	// Submitting again publishes nothing: every negotiation has a result.
-	again, err := q.Submit(ctx, FromPlan(newPlan(t)))
+	again, err := q.Submit(ctx, FromPlan(newPlan(t)), SubmitOptions{Batch: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,26 +204,15 @@ func TestCollectDropsDuplicates(t *testing.T) {
 	defer cancel()
 	q := openQueue(t, url, Options{})
 	tour := FromPlan(newPlan(t))
-	if _, err := q.Submit(ctx, tour); err != nil {
+	if _, err := q.Submit(ctx, tour, SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Publish three results under other message ids before the workers
-	// publish theirs, so the stream keeps both copies.
-	for _, i := range []int64{0, 7, testJobs - 1} {
-		rec := tour.Plan.Run(tour.Plan.Job(i))
-		var buf bytes.Buffer
-		w, _ := tournament.NewWriter(&buf, tour.Plan.MaxRoles, false)
-		if err := w.Write(&rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		msg := &nats.Msg{Subject: q.subject("results", tour.Fingerprint), Data: buf.Bytes(), Header: nats.Header{}}
-		msg.Header.Set("Nats-Msg-Id", fmt.Sprintf("again/%d", i))
-		if _, err := q.js.PublishMsg(ctx, msg); err != nil {
-			t.Fatal(err)
-		}
+	// publish theirs, so the stream keeps both copies. (Collect stops at the
+	// row that completes the plan: a copy after it in the same message is
+	// not read, hence not counted.)
+	for _, i := range []int64{0, 7, 100} { // none ends a batch: see Collect
+		publishResult(ctx, t, q, tour, i, fmt.Sprintf("again/%d", i))
 	}
 	if _, err := q.Work(ctx, WorkOptions{Workers: 2, Idle: 500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -249,7 +238,7 @@ func TestCollectStopsEarly(t *testing.T) {
 	tour := FromPlan(newPlan(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := q.Submit(ctx, tour); err != nil {
+	if _, err := q.Submit(ctx, tour, SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// No workers: nothing comes, the collection times out.
@@ -266,6 +255,77 @@ func TestCollectStopsEarly(t *testing.T) {
 	}
 	if _, err := tournament.Run(ctx, newPlan(t), tournament.Options{Dir: got, Workers: 2}); err != nil {
 		t.Fatalf("local run does not resume a partial collection: %v", err)
+	}
+	sameFiles(t, want, got)
+}
+
+// publishResult runs negotiation i of the tournament here and publishes its
+// result row under the message id id.
+func publishResult(ctx context.Context, t *testing.T, q *Queue, tour *Tournament, i int64, id string) {
+	t.Helper()
+	rec := tour.Plan.Run(tour.Plan.Job(i))
+	var buf bytes.Buffer
+	w, err := tournament.NewWriter(&buf, tour.Plan.MaxRoles, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: q.subject("results", tour.Fingerprint), Data: buf.Bytes(), Header: nats.Header{}}
+	msg.Header.Set("Nats-Msg-Id", id)
+	if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSubmitSkipsCollected: Submit queues only the negotiations without a
+// result, in batches that skip the collected ones, and the collection still
+// equals the local run.
+func TestSubmitSkipsCollected(t *testing.T) {
+	want := localRun(t)
+	url := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q := openQueue(t, url, Options{})
+	tour := FromPlan(newPlan(t))
+	done := []int64{0, 1, 2, 9, 10, 200, testJobs - 1}
+	for _, i := range done {
+		publishResult(ctx, t, q, tour, i, fmt.Sprintf("early/%d", i))
+	}
+	sub, err := q.Submit(ctx, tour, SubmitOptions{Batch: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Published != testJobs-int64(len(done)) {
+		t.Errorf("published %d negotiations, want %d", sub.Published, testJobs-len(done))
+	}
+	// 45 aligned batches of 10; the results split batch 0 (3..8) and batch 1
+	// (11..19) is shortened, so 45 jobs.
+	info, err := q.jobs.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 45 {
+		t.Errorf("%d jobs queued, want 45", info.State.Msgs)
+	}
+	st, err := q.Work(ctx, WorkOptions{Workers: 2, Idle: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Ran != sub.Published {
+		t.Errorf("the worker ran %d negotiations, want %d", st.Ran, sub.Published)
+	}
+	got := t.TempDir()
+	col, err := q.Collect(ctx, tour, got, CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if col.Done != testJobs || col.Duplicates != 0 {
+		t.Errorf("collected %d rows, %d duplicates; want %d, 0", col.Done, col.Duplicates, testJobs)
 	}
 	sameFiles(t, want, got)
 }

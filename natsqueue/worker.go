@@ -31,9 +31,10 @@ type WorkOptions struct {
 	// Idle stops the worker once no job has come for this long (0: run
 	// until ctx ends).
 	Idle time.Duration
-	// Done, if set, is called after each job is acknowledged, with its key.
-	// It is called from the worker's goroutines concurrently.
-	Done func(key string)
+	// Done, if set, is called after each job is acknowledged, with its
+	// number of negotiations. It is called from the worker's goroutines
+	// concurrently.
+	Done func(negotiations int)
 	// Log, if set, receives one line per job that could not be run and is
 	// left for redelivery or dropped. Called concurrently.
 	Log func(msg string)
@@ -42,8 +43,8 @@ type WorkOptions struct {
 // WorkStats reports a worker's run.
 type WorkStats struct {
 	// Ran counts the negotiations run and acknowledged; Failed the jobs
-	// that could not be run (left for redelivery, or dropped when they can
-	// never run).
+	// (batches of negotiations) that could not be run (left for
+	// redelivery, or dropped when they can never run).
 	Ran, Failed int64
 	// Elapsed is the worker's wall time.
 	Elapsed time.Duration
@@ -121,7 +122,7 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 					it.Stop()
 					return
 				}
-				key, err := w.handle(ctx, msg)
+				k, err := w.handle(ctx, msg)
 				if err != nil {
 					failed.Add(1)
 					if opts.Log != nil {
@@ -129,9 +130,9 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 					}
 					continue
 				}
-				ran.Add(1)
+				ran.Add(int64(k))
 				if opts.Done != nil {
-					opts.Done(key)
+					opts.Done(k)
 				}
 			}
 		}()
@@ -179,32 +180,40 @@ func (w *worker) tournament(ctx context.Context, fp string) (*Tournament, error)
 	return s.t, s.err
 }
 
-// handle runs one job. A job that can never run (malformed, or a plan this
-// worker cannot rebuild identically) is terminated; other failures leave it
-// for redelivery.
-func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (string, error) {
+// handle runs one job and returns its number of negotiations. A job that can never run
+// (malformed, or of a plan this worker cannot rebuild identically) is
+// terminated; other failures leave it for redelivery.
+func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (int, error) {
 	var j job
-	if err := json.Unmarshal(msg.Data(), &j); err != nil || checkFingerprint(j.Tournament) != nil {
+	if err := json.Unmarshal(msg.Data(), &j); err != nil || checkFingerprint(j.Tournament) != nil || len(j.Keys) == 0 {
 		_ = msg.TermWithReason("malformed job")
-		return "", parley.Errorf(parley.EINVALID, "job %q is malformed; dropped", msg.Data())
+		return 0, parley.Errorf(parley.EINVALID, "job %.200q is malformed; dropped", msg.Data())
 	}
+	name := fmt.Sprintf("job %s (%d negotiations)", j.Keys[0], len(j.Keys))
 	meta, err := msg.Metadata()
 	if err != nil {
 		_ = msg.Nak()
-		return "", fmt.Errorf("job %s: %w", j.Key, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	t, err := w.tournament(ctx, j.Tournament)
 	if err != nil {
 		if c := parley.ErrorCode(err); c == parley.ECONFLICT || c == parley.EINVALID {
 			_ = msg.TermWithReason("cannot rebuild the plan")
-			return "", fmt.Errorf("job %s: dropped: %w", j.Key, err)
+			return 0, fmt.Errorf("%s: dropped: %w", name, err)
 		}
 		_ = msg.NakWithDelay(time.Second)
-		return "", fmt.Errorf("job %s: %w", j.Key, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	if j.Index < 0 || j.Index >= t.Plan.Len() || t.Plan.Job(j.Index).KeyString != j.Key {
-		_ = msg.TermWithReason("no such job in the plan")
-		return "", parley.Errorf(parley.EINVALID, "job %s (index %d) is not in tournament %s; dropped", j.Key, j.Index, j.Tournament)
+	p := t.Plan
+	if j.Index < 0 || j.Index > p.Len()-int64(len(j.Keys)) {
+		_ = msg.TermWithReason("no such jobs in the plan")
+		return 0, parley.Errorf(parley.EINVALID, "%s: indexes %d to %d are not in tournament %s; dropped", name, j.Index, j.Index+int64(len(j.Keys))-1, j.Tournament)
+	}
+	for k, key := range j.Keys {
+		if p.Job(j.Index+int64(k)).KeyString != key {
+			_ = msg.TermWithReason("no such job in the plan")
+			return 0, parley.Errorf(parley.EINVALID, "%s: key %s is not at index %d of tournament %s; dropped", name, key, j.Index+int64(k), j.Tournament)
+		}
 	}
 	// Tell the server the job is in progress while it runs.
 	beat := time.NewTicker(max(w.q.opt.AckWait/3, 10*time.Millisecond))
@@ -219,24 +228,23 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (string, error) 
 			}
 		}
 	}()
-	rec := t.Plan.Run(t.Plan.Job(j.Index))
-	beat.Stop()
-	close(running)
-
 	var buf bytes.Buffer
-	rw, err := tournament.NewWriter(&buf, t.Plan.MaxRoles, false)
-	if err == nil {
+	rw, err := tournament.NewWriter(&buf, p.MaxRoles, false)
+	for k := 0; err == nil && k < len(j.Keys); k++ {
+		rec := p.Run(p.Job(j.Index + int64(k)))
 		err = rw.Write(&rec)
 	}
+	beat.Stop()
+	close(running)
 	if err == nil {
 		err = rw.Flush()
 	}
 	if err != nil {
 		_ = msg.Nak()
-		return "", fmt.Errorf("job %s: %w", j.Key, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	out := &nats.Msg{Subject: w.q.subject("results", j.Tournament), Data: buf.Bytes(), Header: nats.Header{}}
-	out.Header.Set(jetstream.MsgIDHeader, "result/"+j.Tournament+"/"+strconv.FormatInt(j.Index, 10))
+	out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("result/%s/%d-%d", j.Tournament, j.Index, len(j.Keys)))
 	out.Header.Set(HeaderWorker, w.opts.Name)
 	out.Header.Set(HeaderDelivery, strconv.FormatUint(meta.NumDelivered, 10))
 	// Publish and acknowledge even when ctx has ended: the work is done.
@@ -244,11 +252,11 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (string, error) 
 	defer cancel()
 	if _, err := w.q.js.PublishMsg(pctx, out); err != nil {
 		_ = msg.Nak()
-		return "", fmt.Errorf("job %s: publish result: %w", j.Key, err)
+		return 0, fmt.Errorf("%s: publish results: %w", name, err)
 	}
 	if err := msg.DoubleAck(pctx); err != nil {
-		// The result is stored; a redelivered copy will be a duplicate.
-		return "", fmt.Errorf("job %s: acknowledge: %w", j.Key, err)
+		// The results are stored; a redelivered copy will be a duplicate.
+		return 0, fmt.Errorf("%s: acknowledge: %w", name, err)
 	}
-	return j.Key, nil
+	return len(j.Keys), nil
 }

@@ -66,7 +66,7 @@ func runTournamentOnNATS(cmd *cobra.Command, plan *tournament.Plan, url string, 
 	}
 	defer nc.Close()
 	t := natsqueue.FromPlan(plan)
-	sub, err := q.Submit(ctx, t)
+	sub, err := q.Submit(ctx, t, natsqueue.SubmitOptions{})
 	if err != nil {
 		return err
 	}
