@@ -54,6 +54,24 @@ type Agent struct {
 	// acting is false while the agent folds the past events.
 	acting bool
 	over   bool
+	// lastAct is when the agent last acted (see Negotiation.Pace).
+	lastAct time.Time
+}
+
+// pace waits until a thousandth of the negotiation's duration has passed
+// since the agent's last action, so that agents negotiating with agents do
+// not flood the server.
+func (a *Agent) pace(ctx context.Context) error {
+	wait := a.lastAct.Add(a.end.Sub(a.start) / 1000).Sub(time.Now())
+	if wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	a.lastAct = time.Now()
+	return nil
 }
 
 // Run joins the negotiation of the client's token and plays it until it is
@@ -243,6 +261,9 @@ func (a *Agent) saopTurn(ctx context.Context) error {
 	if !a.acting || a.over || a.view == nil || a.view.Protocol != live.SAOP || a.order[a.turn%len(a.order)] != a.party {
 		return nil
 	}
+	if err := a.pace(ctx); err != nil {
+		return err
+	}
 	if a.offer != nil {
 		r, err := a.Negotiator.Respond(a.stateNow(a.proposer), a.offer)
 		if err != nil {
@@ -275,6 +296,9 @@ func (a *Agent) answer(ctx context.Context, version int, text []int) error {
 		return nil
 	}
 	a.answered = version
+	if err := a.pace(ctx); err != nil {
+		return err
+	}
 	st := a.stateNow(negotiation.MediatorParty)
 	r, err := a.Negotiator.Respond(st, text)
 	if err != nil {

@@ -125,6 +125,7 @@ type Version struct {
 	Outcome []int
 	Comment string
 	By      string
+	At      time.Time
 	Votes   []Vote // in the order cast
 }
 
@@ -304,7 +305,7 @@ func (s *State) apply(e *Event) error {
 		if err != nil {
 			return err
 		}
-		s.Versions = append(s.Versions, Version{Number: d.Version, Outcome: o, Comment: d.Comment, By: e.Party})
+		s.Versions = append(s.Versions, Version{Number: d.Version, Outcome: o, Comment: d.Comment, By: e.Party, At: e.Time})
 	case EvSuggestion:
 	case EvAgreement:
 		o, d, err := s.outcomeOf(e.Data)
@@ -551,6 +552,12 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 func (s *State) TextEvent(now time.Time, party string, o []int, comment string) Event {
 	return s.event(now, EvText, party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Version: len(s.Versions) + 1, Comment: comment})
 }
+
+// Pace is the shortest time between two texts of the automatic broker (and
+// between two actions of an automated agent): a thousandth of the
+// negotiation's duration, so that machines negotiating with machines make
+// at most about a thousand rounds whatever the deadline.
+func (n *Negotiation) Pace() time.Duration { return n.Duration / 1000 }
 
 // Timeout returns the event of the deadline passing, or nil when the
 // negotiation is not running or the deadline is still ahead.

@@ -583,6 +583,23 @@ func (s *Service) followUp(ctx context.Context, e *entry) error {
 	if st.Current() != nil && !st.VotesComplete() {
 		return nil
 	}
+	if cur := st.Current(); cur != nil {
+		if wait := cur.At.Add(st.N.Pace()).Sub(s.now()); wait > 0 {
+			// Too soon after the last text: draft the next one later.
+			id := st.N.ID
+			time.AfterFunc(wait, func() {
+				if s.closed.Load() {
+					return
+				}
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				if err := s.followUp(context.Background(), e); err != nil {
+					s.log.Error("broker", "negotiation", id, "err", err)
+				}
+			})
+			return nil
+		}
+	}
 	n := len(st.Versions)
 	b := e.broker
 	if b == nil || e.brokerAt != n {
