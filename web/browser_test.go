@@ -86,6 +86,8 @@ func browser(t *testing.T) func(name string) *person {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Containers often give /dev/shm 64 MB, too little for Chromium.
+		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	}
@@ -265,6 +267,8 @@ func convene(t *testing.T, open func(string) *person, url, protocol string) *per
 	conv.do("type the duration", chromedp.SetValue(chromedp.CSS("#duration"), "1h"), chromedp.SetValue(chromedp.CSS("#title"), "Astana, round 9"))
 	conv.click("#create")
 	conv.until("the invitation links", `document.querySelector('#links input[data-party="Russia"]')`)
+	conv.click(`#links tbody tr:nth-child(2) button`)
+	conv.until("the copy button's answer", `document.querySelector('#links tbody tr:nth-child(2) button').textContent === 'Copied'`)
 	conv.shot("convene")
 	return conv
 }
@@ -440,6 +444,7 @@ func TestSAOPAstana(t *testing.T) {
 	console.click("#start")
 	for _, p := range []*person{russia, iran, obs} {
 		p.until("the start, live", `document.querySelector('#main').dataset.phase === 'running'`)
+		p.until("the deadline countdown", `/^deadline in (59|60)m \d\ds$/.test(document.querySelector('#countdown').textContent)`)
 	}
 
 	offer := map[string]string{
