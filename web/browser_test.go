@@ -650,3 +650,41 @@ func TestFormAndPreferences(t *testing.T) {
 	assertNothingPrivate(t, obs)
 	assertOwnOnly(t, seller, "Seller", []string{"Buyer"})
 }
+
+// TestBrokerAndDeadline: under the automatic broker the first text appears
+// on a participant's page as soon as the convener starts, with what it is
+// worth to that participant; the participant critiques it; when the
+// deadline passes every page shows it live.
+func TestBrokerAndDeadline(t *testing.T) {
+	srv := testServer(t)
+	open := browser(t)
+	conv := open("convener")
+	conv.open(srv.URL + "/")
+	conv.until("the examples", `document.querySelector('#example option[value=astana]')`)
+	conv.pick("#protocol", "broker")
+	conv.do("a short deadline", chromedp.SetValue(chromedp.CSS("#duration"), "15s"))
+	conv.click("#create")
+	conv.until("the invitation links", `document.querySelector('#links input[data-party="Turkey"]')`)
+	if n := eval[int](conv, `document.querySelectorAll('#links input[data-role=mediator]').length`); n != 0 {
+		t.Errorf("the broker protocol got %d mediator links; the broker mediates", n)
+	}
+	turkey, obs := open("Turkey"), open("observer")
+	turkey.open(conv.link("participant", "Turkey"))
+	obs.open(conv.link("observer", ""))
+	console := open("convener console")
+	console.open(conv.link("convener", ""))
+	console.click("#start")
+	turkey.until("the broker's first text with Turkey's utility", `document.querySelector('#table-h').textContent.includes('version 1') && document.querySelector('#current-utility')`)
+	turkey.click("#block-foreign_forces")
+	turkey.click("#critique")
+	turkey.until("its critique in the transcript", `document.querySelector('#transcript li[data-type=critique]')`)
+	turkey.shot("broker-text")
+	for _, p := range []*person{turkey, obs, console} {
+		p.until("the deadline, live", `document.querySelector('#main').dataset.phase === 'timed_out' && document.querySelector('#transcript li[data-type=timeout]')`)
+	}
+	if got := eval[string](turkey, `document.querySelector('#actions').textContent`); !strings.Contains(got, "over (timed out)") {
+		t.Errorf("Turkey's page after the deadline: %q", got)
+	}
+	obs.shot("timed-out")
+	assertNothingPrivate(t, obs)
+}

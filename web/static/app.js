@@ -292,6 +292,7 @@ async function refresh() {
   $('#phase').textContent = S.view.phase.replace('_', ' ');
   $('#main').dataset.phase = S.view.phase;
   $('#main').dataset.seq = S.view.seq;
+  tick();
   const keep = document.activeElement && document.activeElement.id;
   // Until the user picks options, the draft follows what is on the table.
   const onTable = S.view.agreement || S.view.offer || (currentText() && currentText().outcome);
@@ -769,7 +770,7 @@ function describe(ev) {
     case 'offer': return [el('b', {}, ev.party), ' offered: ', outcomeInline(d.outcome, S.issues)];
     case 'accept': return [el('b', {}, ev.party), d.version ? ' accepted version ' + d.version + '.' : ' accepted the offer.'];
     case 'end': return [el('b', {}, who), ' walked away' + (d.reason ? ': ' + d.reason : '') + '.'];
-    case 'text': return [el('b', {}, ev.party), ' published version ' + d.version + (d.comment ? ' — ' + d.comment : '') + ': ', outcomeInline(d.outcome, S.issues)];
+    case 'text': return [el('b', {}, ev.party), ' published version ' + d.version + ': ', outcomeInline(d.outcome, S.issues), d.comment ? el('span', { class: 'muted' }, ' — ' + d.comment) : null];
     case 'critique': return [el('b', {}, ev.party), ' critiqued version ' + d.version + '; blocking: ' + (d.blocking || []).join(', ') + (d.comment ? ' — “' + d.comment + '”' : '')];
     case 'suggestion': return ['The broker suggested' + (d.outcome ? ' a text' : ' nothing') + (d.comment ? ': ' + d.comment : '.')];
     case 'agreement': return [el('b', {}, 'Agreement'), ' — every participant accepted: ', outcomeInline(d.outcome, S.issues)];
