@@ -83,9 +83,11 @@ func New(svc *service.Service) *Handler {
 	}
 	fileServer := http.FileServerFS(files)
 	h.mux.Handle("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" && !strings.Contains(r.URL.Path[1:], ".") {
-			writeError(w, parley.Errorf(parley.ENOTFOUND, "no page %s", r.URL.Path))
-			return
+		if r.URL.Path != "/" {
+			if _, err := fs.Stat(files, strings.TrimPrefix(r.URL.Path, "/")); err != nil {
+				writeError(w, parley.Errorf(parley.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+				return
+			}
 		}
 		w.Header().Set("Cache-Control", "no-cache")
 		fileServer.ServeHTTP(w, r)

@@ -193,8 +193,22 @@ func TestOptionsAndPage(t *testing.T) {
 			t.Errorf("%s refers to another origin", path)
 		}
 	}
-	if st := call(t, "GET", srv.URL+"/no-such-page", "", nil, nil); st != 404 {
-		t.Errorf("unknown page: status %d, want 404", st)
+	for _, path := range []string{"/no-such-page", "/no-such-file.js", "/index.html/x"} {
+		var e struct {
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || e.Error.Code != "not_found" {
+			t.Errorf("GET %s: status %d, code %q, want 404 not_found", path, resp.StatusCode, e.Error.Code)
+		}
 	}
 	if st := call(t, "GET", srv.URL+"/v1/no-such-route", "", nil, nil); st != 404 {
 		t.Errorf("unknown API route: status %d, want 404", st)
