@@ -3,9 +3,9 @@ package web_test
 // End-to-end tests of the page in real headless Chromium (Debian's
 // `chromium`, driven by chromedp). Each person at the table has a browser
 // context of their own (separate storage and cookies), as separate people
-// on separate machines would. Screenshots of every view are written to
-// $PARLEY_SCREENSHOTS (default: the test's temporary folder) and their paths
-// logged.
+// on separate machines would. Screenshots of every view are kept in
+// $PARLEY_SCREENSHOTS (default: parley-screenshots in the system's temporary
+// folder) and their paths logged.
 //
 // Without Chromium these tests fail, naming the package to install
 // (scripts/test installs it); set PARLEY_SKIP_BROWSER=1 to skip them
@@ -229,7 +229,7 @@ func (p *person) shot(name string) {
 	p.t.Helper()
 	dir := os.Getenv("PARLEY_SCREENSHOTS")
 	if dir == "" {
-		dir = p.t.TempDir()
+		dir = filepath.Join(os.TempDir(), "parley-screenshots")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		p.t.Fatal(err)
