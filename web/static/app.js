@@ -270,7 +270,15 @@ function listen() {
     addTranscript(ev);
     if (ev.type === 'suggestion') renderSuggestions();
     if (ev.type === 'critique') renderVersions();
-    if ((ev.type === 'offer' || ev.type === 'agreement') && S.drawPlot) S.drawPlot();
+    if (S.me.role === 'mediator' && (ev.type === 'offer' || ev.type === 'agreement' || ev.type === 'started')) {
+      // Redraw once the burst (say, the backlog after a reconnect) is over.
+      if (ev.type === 'started') S.fairStale = true;
+      clearTimeout(S.plotTimer);
+      S.plotTimer = setTimeout(() => {
+        S.drawPlot();
+        if (S.fairStale) { S.fairStale = false; loadFair(); }
+      }, 300);
+    }
     scheduleRefresh();
   };
   for (const t of ['created', 'invited', 'preferences', 'started', 'stopped', 'offer', 'accept', 'end', 'text', 'critique', 'suggestion', 'agreement', 'timeout']) {
@@ -472,8 +480,9 @@ function gainsTable(parties, k, id) {
     el('tbody', {}, parties.map(p => {
       const u = p.utilities[k];
       const ok = p.reservation === undefined || (u !== null && u >= p.reservation);
+      const badge = u === null ? el('span', { class: 'badge' }, 'no preferences yet') : el('span', { class: 'badge ' + (ok ? 'good' : 'bad') }, ok ? 'above walk-away' : 'below walk-away');
       return el('tr', {}, el('td', {}, p.name), el('td', { class: 'num util' }, fmtU(u)), el('td', { class: 'num' }, p.reservation === undefined ? 'none' : fmtU(p.reservation)),
-        el('td', {}, el('span', { class: 'badge ' + (ok ? 'good' : 'bad') }, ok ? 'accepts' : 'below walk-away')));
+        el('td', {}, badge));
     }))));
 }
 
