@@ -606,6 +606,11 @@ func TestFormAndPreferences(t *testing.T) {
 	// The buyer, by keyboard: price matters more (5 → 8); low is best
 	// (5 → 10), high worst (5 → 0); walk away below 0.50.
 	buyer.until("the preferences form", `document.querySelector('#pref-form')`)
+	eval[bool](buyer, `document.activeElement.blur(), true`)
+	buyer.do("Tab from the top", chromedp.KeyEvent(kb.Tab))
+	if got := eval[string](buyer, `document.activeElement.textContent`); got != "Skip to content" {
+		t.Errorf("the first Tab stop is %q, want the skip link", got)
+	}
 	press := func(sel, key string, n int) {
 		steps := []chromedp.Action[chromedp.Void]{chromedp.Focus(chromedp.CSS(sel))}
 		for range n {
