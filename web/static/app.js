@@ -226,7 +226,7 @@ function showLinks(card, links) {
 
 const S = {
   token: '', me: null, view: null, issues: [], events: [], seen: new Set(),
-  draft: {}, mine: null, source: null, refreshTimer: 0, pair: null,
+  draft: {}, source: null, refreshTimer: 0,
 };
 
 async function enter(token) {
@@ -294,9 +294,12 @@ function scheduleRefresh() {
 }
 
 async function refresh() {
+  let v;
   try {
-    S.view = await api('GET', S.base, S.token);
+    v = await api('GET', S.base, S.token);
   } catch (e) { status(e.message, 'error'); return; }
+  if (S.view && v.seq < S.view.seq) return; // an older answer overtaken by a newer one
+  S.view = v;
   $('#phase').textContent = S.view.phase.replace('_', ' ');
   $('#main').dataset.phase = S.view.phase;
   $('#main').dataset.seq = S.view.seq;
