@@ -592,6 +592,9 @@ func TestFormAndPreferences(t *testing.T) {
 	conv := open("convener")
 	conv.open(srv.URL + "/")
 	conv.click(`input[name=source][value=form]`)
+	if eval[bool](conv, `document.querySelector('#example').offsetParent !== null`) {
+		t.Errorf("the example picker still shows once the form is chosen")
+	}
 	conv.do("set the deadline", chromedp.SetValue(chromedp.CSS("#duration"), "30m"), chromedp.SetValue(chromedp.CSS("#title"), "Supply contract"))
 	conv.shot("form")
 	conv.click("#create")
@@ -692,4 +695,26 @@ func TestBrokerAndDeadline(t *testing.T) {
 	}
 	obs.shot("timed-out")
 	assertNothingPrivate(t, obs)
+}
+
+// TestUpload: a convener uploads a scenario file through the form; the
+// negotiation gets one link per party of that file.
+func TestUpload(t *testing.T) {
+	srv := testServer(t)
+	open := browser(t)
+	conv := open("convener")
+	conv.open(srv.URL + "/")
+	conv.click(`input[name=source][value=upload]`)
+	path, err := filepath.Abs("../examples/us-russia.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv.do("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{path}))
+	conv.click("#create")
+	conv.until("the invitation links", `document.querySelector('#links input[data-party="United States"]')`)
+	for _, want := range [][2]string{{"participant", "United States"}, {"participant", "Russia"}, {"mediator", "Kazakhstan"}} {
+		if l := conv.link(want[0], want[1]); !strings.Contains(l, "/#t=prl_") {
+			t.Errorf("%s link for %s: %q", want[0], want[1], l)
+		}
+	}
 }
