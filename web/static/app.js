@@ -520,6 +520,7 @@ function renderActions() {
   const kids = [el('h2', { id: 'actions-h' }, 'Your move')];
   if (!running) {
     kids.push(el('p', { class: 'muted' }, v.phase === 'setup' ? 'Waiting for the convener to start.' : 'The negotiation is over (' + v.phase.replace('_', ' ') + ').'));
+    if (v.phase === 'setup') kids.push(el('h3', {}, 'Explore packages in the meantime'), S.editor);
     card.replaceChildren(...kids);
     return;
   }
