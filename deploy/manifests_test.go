@@ -360,11 +360,7 @@ func TestNATSWorkers(t *testing.T) {
 		for i, a := range args {
 			args[i] = strings.ReplaceAll(a, "$(NATS_URL)", url) // Kubernetes' expansion
 		}
-		if x.sub == "tournament" && !natsWired() {
-			t.Log("parley tournament has no --nats flag yet (see issue 10): its flags are not checked")
-		} else {
-			checkCLI(t, x.what, args)
-		}
+		checkCLI(t, x.what, args)
 		if len(args) < 2 || args[1] != x.sub || flagValue(args, "--nats") != url {
 			t.Errorf("%s runs %q, want parley %s --nats %s", x.what, args, x.sub, url)
 		}
@@ -407,13 +403,6 @@ func TestNATSWorkers(t *testing.T) {
 		}
 	}
 	checkConfig(t, objs, submit, sc)
-}
-
-// natsWired reports whether `parley tournament` has its --nats flag.
-// TODO(issue 10): remove once internal/cli/tournament.go registers it.
-func natsWired() bool {
-	cmd, _, err := cli.NewRoot().Find([]string{"tournament"})
-	return err == nil && cmd.Flags().Lookup("nats") != nil
 }
 
 // reparse decodes o's document again into v.

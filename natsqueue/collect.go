@@ -70,47 +70,96 @@ func (q *Queue) readResults(ctx context.Context, fingerprint string, follow bool
 			return nil
 		}
 	}
-	cons, err := q.js.OrderedConsumer(ctx, q.streamName("RESULTS"), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subject},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
+	var last uint64 // stream sequence of the last message read
+	for {
+		err := q.readFrom(ctx, subject, last, follow, func(msg jetstream.Msg, seq uint64) (bool, error) {
+			last = seq
+			rs, err := parseResults(msg)
+			if err != nil {
+				return false, fmt.Errorf("results of %s: %w", fingerprint, err)
+			}
+			for _, r := range rs {
+				done, err := fn(r)
+				if err != nil || done {
+					return true, err
+				}
+			}
+			return false, nil
+		})
+		var te *transientError
+		if !errors.As(err, &te) || ctx.Err() != nil {
+			return err
+		}
+		// A NATS node lost or a leader being elected: read on from the
+		// last message once the cluster answers again.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// quietRestart is the number of seconds without a message after which a
+// reader makes a new consumer.
+const quietRestart = 5
+
+// transientError is a failure to read a stream that may pass.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// readFrom calls fn with each message of subject after stream sequence
+// after, until fn returns stop, or, when follow is false, the messages
+// present when it started are read. Failures of the consumer are
+// transientErrors.
+func (q *Queue) readFrom(ctx context.Context, subject string, after uint64, follow bool, fn func(jetstream.Msg, uint64) (stop bool, err error)) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	}
+	// A request to a cluster without a stream leader waits as long as its
+	// context: bound it, and try again.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cons, err := q.js.OrderedConsumer(cctx, q.streamName("RESULTS"), cfg)
+	cancel()
 	if err != nil {
-		return fmt.Errorf("read results of %s: %w", fingerprint, err)
+		return &transientError{fmt.Errorf("read %s: %w", subject, err)}
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(512))
 	if err != nil {
-		return fmt.Errorf("read results of %s: %w", fingerprint, err)
+		return &transientError{fmt.Errorf("read %s: %w", subject, err)}
 	}
 	defer it.Stop()
+	silent := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		msg, err := it.Next(jetstream.NextMaxWait(time.Second))
 		if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			// A consumer made while a cluster elected its leaders may stay
+			// silent: after quietRestart without messages, make a new one.
+			if silent++; silent >= quietRestart {
+				return &transientError{fmt.Errorf("read %s: no message for %ds", subject, silent)}
+			}
 			continue
 		}
+		silent = 0
 		if err != nil {
-			return fmt.Errorf("read results of %s: %w", fingerprint, err)
+			return &transientError{fmt.Errorf("read %s: %w", subject, err)}
 		}
-		rs, err := parseResults(msg)
+		meta, err := msg.Metadata()
 		if err != nil {
-			return fmt.Errorf("results of %s: %w", fingerprint, err)
+			return fmt.Errorf("read %s: %w", subject, err)
 		}
-		for _, r := range rs {
-			done, err := fn(r)
-			if err != nil || done {
-				return err
-			}
+		stop, err := fn(msg, meta.Sequence.Stream)
+		if err != nil || stop {
+			return err
 		}
-		if !follow {
-			meta, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("read results of %s: %w", fingerprint, err)
-			}
-			if meta.NumPending == 0 {
-				return nil
-			}
+		if !follow && meta.NumPending == 0 {
+			return nil
 		}
 	}
 }

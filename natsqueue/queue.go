@@ -123,7 +123,7 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 		AckWait:       DefaultAckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: 100000,
-		Replicas:      replicas,
+		Replicas:      opt.Replicas, // 0: the stream's
 	}
 	if opt.AckWait > 0 {
 		cc.AckWait = opt.AckWait
@@ -132,11 +132,16 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 	switch {
 	case err != nil && !isNotFound(err):
 		return nil, fmt.Errorf("workers consumer: %w", err)
-	case err != nil || opt.AckWait > 0 || opt.Replicas > 0:
-		cons, err = js.CreateOrUpdateConsumer(ctx, q.streamName("JOBS"), cc)
-		if err != nil {
-			return nil, fmt.Errorf("workers consumer: %w", err)
+	case err == nil && (opt.AckWait > 0 || opt.Replicas > 0):
+		cons, err = js.UpdateConsumer(ctx, q.streamName("JOBS"), cc)
+	case err != nil:
+		cons, err = js.CreateConsumer(ctx, q.streamName("JOBS"), cc)
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			cons, err = js.Consumer(ctx, q.streamName("JOBS"), q.consumerName())
 		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("workers consumer: %w", err)
 	}
 	q.opt.AckWait = cons.CachedInfo().Config.AckWait
 	q.opt.Replicas = q.jobs.CachedInfo().Config.Replicas
@@ -152,6 +157,9 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 		})
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			q.bundles, err = js.ObjectStore(ctx, bucket)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("bundle bucket: %w", err)
 		}
@@ -160,16 +168,24 @@ func Open(ctx context.Context, nc *nats.Conn, opt Options) (*Queue, error) {
 }
 
 // ensureStream creates the stream if missing, and updates it when the
-// options ask for a number of replicas.
+// options ask for a number of replicas. It never creates over an existing
+// stream: a lookup that fails while a cluster elects a leader must not
+// reset a replicated stream to one replica.
 func (q *Queue) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	s, err := q.js.Stream(ctx, cfg.Name)
-	if err == nil && q.opt.Replicas == 0 {
+	switch {
+	case err == nil && q.opt.Replicas == 0:
 		return s, nil
-	}
-	if err != nil && !isNotFound(err) {
+	case err == nil:
+		return q.js.UpdateStream(ctx, cfg)
+	case !isNotFound(err):
 		return nil, err
 	}
-	return q.js.CreateOrUpdateStream(ctx, cfg)
+	s, err = q.js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return q.js.Stream(ctx, cfg.Name)
+	}
+	return s, err
 }
 
 // Options returns the queue's options, with the consumer's ack wait and

@@ -18,7 +18,8 @@ import (
 // TestThroughput measures a distributed tournament against a local run of
 // the same plan: examples/tournament.yaml with 10 repetitions (ANAC domains
 // included when ../shared holds them), run locally on -j 2, then through an embedded
-// NATS server by 2 and by 4 `parley worker -j 1` processes. It runs only
+// NATS server by 2 `parley worker -j 1` processes with jobs of 1 and of
+// DefaultBatch negotiations, and by 4 with DefaultBatch. It runs only
 // with PARLEY_THROUGHPUT set (the number of repetitions of each
 // measurement; the best is kept); docs/performance.md reports it.
 func TestThroughput(t *testing.T) {
@@ -65,9 +66,10 @@ func TestThroughput(t *testing.T) {
 		return sum.Elapsed, selfCPU(t) - c0
 	})
 	t.Logf("%d negotiations, %d scenarios", n, len(plan.Entries))
-	t.Logf("local -j 2:        %6.2fs  %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second)",
+	t.Logf("local -j 2:                 %6.2fs  %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second)",
 		local.Seconds(), float64(n)/local.Seconds(), localCPU.Seconds(), float64(n)/localCPU.Seconds())
-	for _, workers := range []int{2, 4} {
+	for _, run := range []struct{ workers, batch int }{{2, 1}, {2, DefaultBatch}, {4, DefaultBatch}} {
+		workers := run.workers
 		d, cpu := best(func() (time.Duration, time.Duration) {
 			url := startServer(t)
 			q := openQueue(t, url, Options{})
@@ -92,7 +94,7 @@ func TestThroughput(t *testing.T) {
 			c0 := selfCPU(t)
 			start := time.Now()
 			tour := FromPlan(plan)
-			if _, err := q.Submit(ctx, tour, SubmitOptions{}); err != nil {
+			if _, err := q.Submit(ctx, tour, SubmitOptions{Batch: run.batch}); err != nil {
 				t.Fatal(err)
 			}
 			col, err := q.Collect(ctx, tour, t.TempDir(), CollectOptions{})
@@ -113,8 +115,8 @@ func TestThroughput(t *testing.T) {
 			}
 			return wall, cpu
 		})
-		t.Logf("%d workers × -j 1: %6.2fs  %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second, %+.0f%% CPU vs local)",
-			workers, d.Seconds(), float64(n)/d.Seconds(), cpu.Seconds(), float64(n)/cpu.Seconds(), 100*(cpu.Seconds()/localCPU.Seconds()-1))
+		t.Logf("%d workers × -j 1, batch %2d: %6.2fs  %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second, %+.0f%% CPU vs local)",
+			workers, run.batch, d.Seconds(), float64(n)/d.Seconds(), cpu.Seconds(), float64(n)/cpu.Seconds(), 100*(cpu.Seconds()/localCPU.Seconds()-1))
 	}
 }
 

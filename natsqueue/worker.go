@@ -60,6 +60,8 @@ const publishTimeout = 30 * time.Second
 // acknowledges the job; while the negotiation runs it tells the server every
 // AckWait/3 that the job is in progress. When ctx ends, the negotiations
 // under way are finished, published and acknowledged before Work returns.
+// A pull that fails once jobs have come (a NATS node lost, a stream leader
+// being elected) is logged and started again a second later.
 func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) {
 	start := time.Now()
 	n := opts.Workers
@@ -70,22 +72,59 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 		host, _ := os.Hostname()
 		opts.Name = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	cons, err := q.js.Consumer(ctx, q.streamName("JOBS"), q.consumerName())
+	w := &worker{q: q, opts: opts, plans: map[string]*planSlot{}}
+	var ran, failed atomic.Int64
+	logf := func(format string, args ...any) {
+		if opts.Log != nil {
+			opts.Log(fmt.Sprintf(format, args...))
+		}
+	}
+	// Pull until ctx ends or the queue stays empty. A pull that fails (a
+	// NATS node lost, a stream leader being elected) is started again.
+	for attempt := 0; ; attempt++ {
+		idle, err := w.pull(ctx, n, &ran, &failed)
+		if idle || ctx.Err() != nil {
+			break
+		}
+		if attempt == 0 && ran.Load() == 0 && failed.Load() == 0 && !isTransient(err) {
+			return &WorkStats{Elapsed: time.Since(start)}, err
+		}
+		logf("%v; pulling again", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	stats := &WorkStats{Ran: ran.Load(), Failed: failed.Load(), Elapsed: time.Since(start)}
+	if ctx.Err() != nil && opts.Idle <= 0 {
+		return stats, ctx.Err()
+	}
+	return stats, nil
+}
+
+// isTransient reports whether a pull failed for a reason that may pass:
+// anything but a consumer or stream that does not exist.
+func isTransient(err error) bool { return err != nil && !isNotFound(err) }
+
+// pull runs jobs from one pull subscription on n goroutines until ctx ends
+// (idle false, nil), every goroutine has waited opts.Idle for a job (idle
+// true), or the subscription fails (its error).
+func (w *worker) pull(ctx context.Context, n int, ran, failed *atomic.Int64) (idle bool, err error) {
+	opts := w.opts
+	cons, err := w.q.js.Consumer(ctx, w.q.streamName("JOBS"), w.q.consumerName())
 	if err != nil {
-		return nil, fmt.Errorf("workers consumer: %w", err)
+		return false, fmt.Errorf("workers consumer: %w", err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(n))
 	if err != nil {
-		return nil, fmt.Errorf("pull jobs: %w", err)
+		return false, fmt.Errorf("pull jobs: %w", err)
 	}
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
 
-	w := &worker{q: q, opts: opts, plans: map[string]*planSlot{}}
-	var stats WorkStats
-	var ran, failed atomic.Int64
 	var idleWorkers atomic.Int32
+	var allIdle atomic.Bool
 	var firstErr error
 	var errOnce sync.Once
 	var wg sync.WaitGroup
@@ -105,6 +144,7 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 					if !idle {
 						idle = true
 						if int(idleWorkers.Add(1)) == n {
+							allIdle.Store(true)
 							it.Stop()
 							return
 						}
@@ -116,7 +156,7 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 					idleWorkers.Add(-1)
 				}
 				if err != nil {
-					if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					if !errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() == nil {
 						errOnce.Do(func() { firstErr = fmt.Errorf("pull jobs: %w", err) })
 					}
 					it.Stop()
@@ -138,11 +178,16 @@ func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) 
 		}()
 	}
 	wg.Wait()
-	stats.Ran, stats.Failed, stats.Elapsed = ran.Load(), failed.Load(), time.Since(start)
-	if firstErr == nil && ctx.Err() != nil && opts.Idle <= 0 {
-		firstErr = ctx.Err()
+	if allIdle.Load() {
+		return true, nil
 	}
-	return &stats, firstErr
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	if firstErr == nil {
+		firstErr = errors.New("pull jobs: the subscription ended")
+	}
+	return false, firstErr
 }
 
 // worker holds the plans a worker process has rebuilt, by fingerprint.
@@ -168,7 +213,12 @@ func (w *worker) tournament(ctx context.Context, fp string) (*Tournament, error)
 		w.plans[fp] = s
 	}
 	w.mu.Unlock()
-	s.once.Do(func() { s.t, s.err = w.q.Load(ctx, fp) })
+	s.once.Do(func() {
+		// Bounded: a cluster electing leaders keeps requests waiting.
+		lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		s.t, s.err = w.q.Load(lctx, fp)
+	})
 	if s.err != nil && parley.ErrorCode(s.err) != parley.ECONFLICT && parley.ErrorCode(s.err) != parley.EINVALID {
 		// A transient failure: let the next job try again.
 		w.mu.Lock()
@@ -250,9 +300,22 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (int, error) {
 	// Publish and acknowledge even when ctx has ended: the work is done.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
-	if _, err := w.q.js.PublishMsg(pctx, out); err != nil {
-		_ = msg.Nak()
-		return 0, fmt.Errorf("%s: publish results: %w", name, err)
+	// A cluster electing a stream leader does not answer for a few
+	// seconds: keep the job (and its results) meanwhile.
+	for {
+		_, err := w.q.js.PublishMsg(pctx, out)
+		if err == nil {
+			break
+		}
+		if pctx.Err() != nil || !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
+			_ = msg.Nak()
+			return 0, fmt.Errorf("%s: publish results: %w", name, err)
+		}
+		_ = msg.InProgress()
+		select {
+		case <-pctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	if err := msg.DoubleAck(pctx); err != nil {
 		// The results are stored; a redelivered copy will be a duplicate.

@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"parley"
 	"parley/natsqueue"
 	"parley/plot"
 	"parley/tournament"
@@ -59,6 +60,9 @@ again at any time, the results stay in the queue.`,
 // runTournamentOnNATS submits plan to the queue at url and collects its
 // results into f.out, as `parley tournament CONFIG --nats URL`.
 func runTournamentOnNATS(cmd *cobra.Command, plan *tournament.Plan, url string, f tournamentFlags) error {
+	if f.shard != "" {
+		return usageError{parley.Errorf(parley.EINVALID, "--shard and --nats do not go together: workers share the whole plan")}
+	}
 	ctx := cmd.Context()
 	q, nc, err := openQueue(ctx, queueFlags{url: url, prefix: natsqueue.DefaultPrefix}, "parley tournament")
 	if err != nil {

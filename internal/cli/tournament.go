@@ -45,6 +45,7 @@ type tournamentFlags struct {
 	quiet      bool
 	plotDir    string
 	byScenario bool
+	nats       string
 }
 
 func newTournamentCmd() *cobra.Command {
@@ -101,7 +102,8 @@ plan; 'parley tournament merge' joins the parts.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.plotDir, "plot", "", "folder for the tournament's figures, SVG and PNG (default OUT/figures; none: no figures)")
 	fl.BoolVar(&f.byScenario, "by-scenario", false, "also print the ranking of each scenario")
-	cmd.AddCommand(newTournamentMergeCmd(), newTournamentScoresCmd(), newTournamentKeysCmd(), newTournamentReplayCmd())
+	fl.StringVar(&f.nats, "nats", "", "run on parley workers through the NATS JetStream server at `URL` (see docs/scaling.md)")
+	cmd.AddCommand(newTournamentMergeCmd(), newTournamentScoresCmd(), newTournamentKeysCmd(), newTournamentReplayCmd(), newTournamentCollectCmd())
 	return cmd
 }
 
@@ -197,6 +199,9 @@ func runTournament(cmd *cobra.Command, cfg *tournament.Config, f tournamentFlags
 	plan, err := tournament.NewPlan(cfg, loadScenario)
 	if err != nil {
 		return err
+	}
+	if f.nats != "" {
+		return runTournamentOnNATS(cmd, plan, f.nats, f)
 	}
 	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
 	opts := tournament.Options{Dir: f.out, Workers: f.workers, Shard: shard}

@@ -31,8 +31,8 @@ func addQueueFlags(cmd *cobra.Command, q *queueFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&q.url, "nats", os.Getenv("NATS_URL"), "NATS server URL(s), comma-separated (default $NATS_URL)")
 	fl.StringVar(&q.prefix, "queue", natsqueue.DefaultPrefix, "name prefix of the queue's streams, consumer and bucket")
-	fl.DurationVar(&q.ackWait, "ack-wait", natsqueue.DefaultAckWait, "redeliver a job after this long without a sign of life from its worker")
-	fl.IntVar(&q.replicas, "replicas", 1, "copies of the queue's streams in a NATS cluster (e.g. 3)")
+	fl.DurationVar(&q.ackWait, "ack-wait", 0, "redeliver a job after this long without a sign of life from its worker (default: the queue's; 30s when this command creates it)")
+	fl.IntVar(&q.replicas, "replicas", 0, "copies of the queue's streams in a NATS cluster, e.g. 3 (default: the queue's; 1 when this command creates it)")
 }
 
 // openQueue connects to NATS and opens the queue. The connection retries
