@@ -16,6 +16,7 @@ import (
 	"parley/analysis"
 	"parley/negotiation"
 	"parley/negotiator"
+	"parley/plot"
 	"parley/protocol"
 	"parley/scenario"
 	"parley/space"
@@ -36,6 +37,7 @@ type runFlags struct {
 	asJSON    bool
 	trace     bool
 	analyst   bool
+	plot      string
 }
 
 func newRunCmd() *cobra.Command {
@@ -106,6 +108,7 @@ deterministic for a seed when the deadline is in rounds only.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	fl.BoolVar(&f.trace, "trace", false, "show every action with its round, time and the acting party's utility")
 	fl.BoolVar(&f.analyst, "analyst", false, "with --trace: show every participant's utility of each outcome")
+	fl.StringVar(&f.plot, "plot", "", "write the utility-space figure of the first two participants to FILE (.svg or .png)")
 	return cmd
 }
 
@@ -247,10 +250,18 @@ func runScenario(sc *scenario.Scenario, f runFlags) (*runReport, error) {
 	res, err := negotiation.Run(negotiation.Config{
 		Scenario: sc, Protocol: proto, Mediator: med, Negotiators: negs, Profiles: profiles,
 		Rounds: rounds, Time: limit, CallLimit: f.callLimit, Seed: f.seed,
-		Trace: f.trace, Analyst: f.analyst,
+		Trace: f.trace || f.plot != "", Analyst: f.analyst,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("run %q: %w", sc.Name, err)
+	}
+	if f.plot != "" {
+		if err := plot.SaveNegotiation(f.plot, sc, res, 0, 1); err != nil {
+			return nil, err
+		}
+		if !f.trace {
+			res.Trace = nil // drawn, not reported
+		}
 	}
 	rep := &runReport{
 		Scenario: sc.Name, Protocol: proto.Name(), Seed: f.seed,

@@ -163,3 +163,28 @@ func TestTournamentBadInput(t *testing.T) {
 		t.Errorf("bad shard: exit %d, %s", code, stderr)
 	}
 }
+
+// TestRunPlot: `parley run --plot FILE` draws the negotiation (the offers
+// of both parties and the agreement) without adding the trace to the report.
+func TestRunPlot(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "run.svg")
+	stdout, stderr, code := run(t, "run", "../../examples/us-russia.yaml", "--agents", "boulware,titfortat", "--rounds", "1000", "--plot", file, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, `"trace"`) {
+		t.Error("--plot without --trace put the trace in the report")
+	}
+	svg, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"offers of United States", "offers of Russia", "agreement", "Pareto frontier"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("figure lacks %q", want)
+		}
+	}
+	if _, _, code := run(t, "run", "../../examples/us-russia.yaml", "--plot", filepath.Join(t.TempDir(), "x.pdf")); code != ExitBadInput {
+		t.Errorf("--plot x.pdf: exit %d, want %d", code, ExitBadInput)
+	}
+}
