@@ -23,6 +23,7 @@ import (
 	"parley/service"
 	"parley/sqlite"
 	"parley/store"
+	"parley/web"
 )
 
 func init() { register(newServeCmd) }
@@ -84,7 +85,7 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 					ex = os.DirFS(examples)
 				}
 			}
-			api := httpapi.New(svc, httpapi.Options{Logger: log, Examples: ex})
+			api := httpapi.New(svc, httpapi.Options{Logger: log, Examples: ex, UI: web.New(svc)})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return parley.Errorf(parley.EINVALID, "--addr: %v", err)
