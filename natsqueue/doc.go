@@ -3,11 +3,12 @@
 //
 // A submitter (Queue.Submit) stores the tournament's bundle — its
 // configuration and the content of every scenario — in a JetStream object
-// store, and publishes one job per negotiation key to a work-queue stream.
-// Workers (Queue.Work), any number on any machine, pull jobs, rebuild the plan
-// from the bundle (no shared disk is needed), run the negotiation
-// (tournament.Plan.Run), publish its result row to a results stream and
-// only then acknowledge the job. A collector (Queue.Collect) reads the
+// store, and publishes the negotiation keys to a work-queue stream, in jobs
+// of consecutive keys (SubmitOptions.Batch). Workers (Queue.Work), any
+// number on any machine, pull jobs, rebuild the plan from the bundle (no
+// shared disk is needed), run the negotiations (tournament.Plan.Run),
+// publish their result rows to a results stream and only then acknowledge
+// the job. A collector (Queue.Collect) reads the
 // results stream and writes results.csv and tournament.json exactly as a
 // local tournament.Run of the same plan would.
 //

@@ -19,7 +19,7 @@ import (
 // the same plan: examples/tournament.yaml with 10 repetitions (ANAC domains
 // included when ../shared holds them), run locally on -j 2, then through an embedded
 // NATS server by 2 `parley worker -j 1` processes with jobs of 1 and of
-// DefaultBatch negotiations, and by 4 with DefaultBatch. It runs only
+// DefaultBatch and of 256 negotiations, and by 4 with DefaultBatch. It runs only
 // with PARLEY_THROUGHPUT set (the number of repetitions of each
 // measurement; the best is kept); docs/performance.md reports it.
 func TestThroughput(t *testing.T) {
@@ -68,7 +68,7 @@ func TestThroughput(t *testing.T) {
 	t.Logf("%d negotiations, %d scenarios", n, len(plan.Entries))
 	t.Logf("local -j 2:                 %6.2fs  %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second)",
 		local.Seconds(), float64(n)/local.Seconds(), localCPU.Seconds(), float64(n)/localCPU.Seconds())
-	for _, run := range []struct{ workers, batch int }{{2, 1}, {2, DefaultBatch}, {4, DefaultBatch}} {
+	for _, run := range []struct{ workers, batch int }{{2, 1}, {2, DefaultBatch}, {2, 256}, {4, DefaultBatch}} {
 		workers := run.workers
 		d, cpu := best(func() (time.Duration, time.Duration) {
 			url := startServer(t)
