@@ -110,6 +110,29 @@ func (l *level[T]) bigCount(i int) *big.Int {
 	return new(big.Int).SetUint64(l.count[i])
 }
 
+// addProduct adds to point k's count the count of point parent of prev
+// times mult, in uint64 until it overflows, then in big integers.
+func (l *level[T]) addProduct(k int, prev *level[T], parent int, mult uint64) {
+	hi, lo := bits.Mul64(prev.count[parent], mult)
+	_, parentBig := prev.big[parent]
+	if hi != 0 || parentBig {
+		x := new(big.Int).Mul(prev.bigCount(parent), new(big.Int).SetUint64(mult))
+		l.big[k] = x.Add(x, l.bigCount(k))
+		return
+	}
+	if b, ok := l.big[k]; ok {
+		b.Add(b, new(big.Int).SetUint64(lo))
+		return
+	}
+	sum, carry := bits.Add64(l.count[k], lo, 0)
+	if carry != 0 {
+		x := new(big.Int).SetUint64(l.count[k])
+		l.big[k] = x.Add(x, new(big.Int).SetUint64(lo))
+		return
+	}
+	l.count[k] = sum
+}
+
 // issueVec is a Pareto-optimal value vector of one issue.
 type issueVec[T num[T]] struct {
 	vec   []T
@@ -336,25 +359,7 @@ func mergeIssue[T num[T]](cur *level[T], vs []issueVec[T], below func(s T, i int
 	next := &level[T]{big: map[int]*big.Int{}}
 	var kept []int // candidate of each kept point
 	addCount := func(k int, c int) {
-		cc := cands[c]
-		hi, lo := bits.Mul64(cur.count[cc.parent], vs[cc.v].count)
-		_, parentBig := cur.big[int(cc.parent)]
-		if hi != 0 || parentBig {
-			x := new(big.Int).Mul(cur.bigCount(int(cc.parent)), new(big.Int).SetUint64(vs[cc.v].count))
-			next.big[k] = x.Add(x, next.bigCount(k))
-			return
-		}
-		if b, ok := next.big[k]; ok {
-			b.Add(b, new(big.Int).SetUint64(lo))
-			return
-		}
-		sum, carry := bits.Add64(next.count[k], lo, 0)
-		if carry != 0 {
-			x := new(big.Int).SetUint64(next.count[k])
-			next.big[k] = x.Add(x, new(big.Int).SetUint64(lo))
-			return
-		}
-		next.count[k] = sum
+		next.addProduct(k, cur, int(cands[c].parent), vs[cands[c].v].count)
 	}
 	var best2 T
 	first := true
@@ -479,26 +484,7 @@ func mergeIssue2[T num[T]](cur *level[T], vs []issueVec[T], below func(s T, i in
 	next := &level[T]{big: map[int]*big.Int{}}
 	type src struct{ parent, v int }
 	var first []src // the smallest prefix behind each kept point
-	addCount := func(k int, parent, v int) {
-		hi, lo := bits.Mul64(cur.count[parent], vs[v].count)
-		_, parentBig := cur.big[parent]
-		if hi != 0 || parentBig {
-			x := new(big.Int).Mul(cur.bigCount(parent), new(big.Int).SetUint64(vs[v].count))
-			next.big[k] = x.Add(x, next.bigCount(k))
-			return
-		}
-		if b, ok := next.big[k]; ok {
-			b.Add(b, new(big.Int).SetUint64(lo))
-			return
-		}
-		sum, carry := bits.Add64(next.count[k], lo, 0)
-		if carry != 0 {
-			x := new(big.Int).SetUint64(next.count[k])
-			next.big[k] = x.Add(x, new(big.Int).SetUint64(lo))
-			return
-		}
-		next.count[k] = sum
-	}
+	addCount := func(k int, parent, v int) { next.addProduct(k, cur, parent, vs[v].count) }
 	var best2 T
 	for len(heads) > 0 {
 		h := &heads[0]

@@ -89,7 +89,9 @@ func New(name string) (negotiation.Negotiator, error) {
 
 // setParam sets one parameter of a strategy.
 func setParam(ng negotiation.Negotiator, k string, x float64) error {
-	bad := func() error { return parley.Errorf(parley.EINVALID, "parameter %s=%v is not valid for this strategy", k, x) }
+	bad := func() error {
+		return parley.Errorf(parley.EINVALID, "parameter %s=%v is not valid for this strategy", k, x)
+	}
 	nonNeg := x >= 0
 	switch a := ng.(type) {
 	case *TimeDependent:
