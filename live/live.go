@@ -78,6 +78,9 @@ type Negotiation struct {
 	Rule string `json:"rule,omitempty"`
 	// Duration is the wall-clock time from start to deadline.
 	Duration time.Duration `json:"duration"`
+	// TurnLimit is the SAOP per-turn time limit (0: none): a participant
+	// that does not act within it loses its turn.
+	TurnLimit time.Duration `json:"turn_limit,omitempty"`
 	// Scenario is the negotiation's scenario, preferences included.
 	Scenario *scenario.Scenario `json:"scenario"`
 	// Created is when the negotiation was created.
@@ -141,6 +144,14 @@ func NewSecret() (secret string, hash []byte, err error) {
 func HashSecret(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
+}
+
+// InvitationID returns the public identifier of the invitation whose token
+// has the given hash: 16 hex digits of a SHA-256 of the hash, which names
+// the invitation without revealing anything usable to authenticate.
+func InvitationID(hash []byte) string {
+	h := sha256.Sum256(append([]byte("parley invitation\x00"), hash...))
+	return hex.EncodeToString(h[:8])
 }
 
 // Matches reports in constant time whether secret is the token's secret.
@@ -321,8 +332,20 @@ type Reply struct {
 	Status int
 	// Body is the response body sent.
 	Body []byte
+	// Fingerprint is the SHA-256 of the request (see Fingerprint); empty
+	// for replies stored before requests were fingerprinted.
+	Fingerprint []byte
 	// Created is when the reply was first sent.
 	Created time.Time
+}
+
+// Fingerprint returns the SHA-256 of a request's method, path and body: a
+// key reused with a different fingerprint is a different request.
+func Fingerprint(method, path string, body []byte) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", method, path)
+	h.Write(body)
+	return h.Sum(nil)
 }
 
 // Batch is one atomic write: all of it is stored, or none.

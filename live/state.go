@@ -27,6 +27,12 @@ const (
 	EvSuggestion  = "suggestion"  // the broker suggested a text to the mediator (mediators only)
 	EvAgreement   = "agreement"   // every participant accepted: the deal
 	EvTimeout     = "timeout"     // the deadline passed
+	// EvTurnExpired: under SAOP with a turn limit, the party whose turn it
+	// was did not act in time; the turn passes to the next participant.
+	EvTurnExpired = "turn-expired"
+	// EvRevoked: the convener revoked an invitation (convener only); its
+	// token is refused from then on.
+	EvRevoked = "revoked"
 )
 
 // Phase is where a negotiation is in its life.
@@ -48,13 +54,15 @@ func (p Phase) Over() bool { return p != Setup && p != Running && p != phaseNone
 
 // CreatedData is the payload of EvCreated: the public setup.
 type CreatedData struct {
-	Title    string           `json:"title"`
-	Protocol string           `json:"protocol"`
-	Rule     string           `json:"rule,omitempty"`
-	Duration string           `json:"duration"`
-	Scenario string           `json:"scenario"`
-	Issues   []scenario.Issue `json:"issues"`
-	Parties  []PartyInfo      `json:"parties"`
+	Title    string `json:"title"`
+	Protocol string `json:"protocol"`
+	Rule     string `json:"rule,omitempty"`
+	Duration string `json:"duration"`
+	// TurnLimit is the SAOP per-turn time limit ("" for none).
+	TurnLimit string           `json:"turn_limit,omitempty"`
+	Scenario  string           `json:"scenario"`
+	Issues    []scenario.Issue `json:"issues"`
+	Parties   []PartyInfo      `json:"parties"`
 }
 
 // PartyInfo is a party's public description.
@@ -68,6 +76,42 @@ type PartyInfo struct {
 type InvitedData struct {
 	Role  Role   `json:"role"`
 	Party string `json:"party,omitempty"`
+	// ID is the invitation's public identifier (see InvitationID); the
+	// convener names it to revoke the invitation. Events stored before
+	// invitations had identifiers lack it.
+	ID string `json:"id,omitempty"`
+}
+
+// RevokedData is the payload of EvRevoked.
+type RevokedData struct {
+	// ID is the invitation revoked.
+	ID    string `json:"id"`
+	Role  Role   `json:"role"`
+	Party string `json:"party,omitempty"`
+	// Reason is the convener's comment, if any.
+	Reason string `json:"reason,omitempty"`
+}
+
+// TurnExpiredData is the payload of EvTurnExpired.
+type TurnExpiredData struct {
+	// Party is the participant whose turn expired.
+	Party string `json:"party"`
+	// Round is the round the turn belonged to.
+	Round int `json:"round"`
+	// Deadline is when the turn expired.
+	Deadline time.Time `json:"deadline"`
+}
+
+// Invitation is an invitation as the negotiation's log records it.
+type Invitation struct {
+	ID    string
+	Role  Role
+	Party string
+	// First marks the convener's invitation issued at the creation: it
+	// cannot be revoked, so that a negotiation always has a convener.
+	First bool
+	// Revoked says the convener revoked it.
+	Revoked bool
 }
 
 // PreferencesData is the payload of EvPreferences: confidential.
@@ -143,6 +187,8 @@ type State struct {
 	Prefs map[string]PreferencesData
 	// Order is the participants' turn order.
 	Order []string
+	// Invitations are the invitations with an identifier, by identifier.
+	Invitations map[string]*Invitation
 
 	// SAOP.
 	Turn     int   // index in Order of the party to act
@@ -150,6 +196,9 @@ type State struct {
 	Offer    []int // the standing offer, nil if none
 	Proposer string
 	Accepts  []Acceptance // acceptances of the standing offer
+	// TurnStart is when the current SAOP turn began: the start, the last
+	// offer or acceptance, or the last turn expiry.
+	TurnStart time.Time
 
 	// Text protocols.
 	Versions []Version
@@ -169,7 +218,7 @@ func NewState(n *Negotiation) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("negotiation %s: %w", n.ID, err)
 	}
-	return &State{N: n, Prefs: map[string]PreferencesData{}, Order: n.Participants(), space: sp}, nil
+	return &State{N: n, Prefs: map[string]PreferencesData{}, Order: n.Participants(), Invitations: map[string]*Invitation{}, space: sp}, nil
 }
 
 // Space returns the outcome space.
@@ -248,6 +297,27 @@ func (s *State) apply(e *Event) error {
 	case EvCreated:
 		s.Phase = Setup
 	case EvInvited:
+		var d InvitedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		if d.ID != "" {
+			s.Invitations[d.ID] = &Invitation{ID: d.ID, Role: d.Role, Party: d.Party, First: e.Seq == 2 && d.Role == Convener}
+		}
+	case EvRevoked:
+		var d RevokedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		inv := s.Invitations[d.ID]
+		if inv == nil {
+			return fmt.Errorf("revoked: no invitation %q", d.ID)
+		}
+		inv.Revoked = true
+	case EvTurnExpired:
+		s.Accepts = nil
+		s.advance()
+		s.TurnStart = e.Time
 	case EvPreferences:
 		var d PreferencesData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -259,7 +329,7 @@ func (s *State) apply(e *Event) error {
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		s.Phase, s.Deadline, s.Order = Running, d.Deadline, d.Order
+		s.Phase, s.Deadline, s.Order, s.TurnStart = Running, d.Deadline, d.Order, e.Time
 	case EvStopped:
 		s.Phase = Stopped
 	case EvTimeout:
@@ -273,10 +343,12 @@ func (s *State) apply(e *Event) error {
 		}
 		s.Offer, s.Proposer, s.Accepts, s.offerAt = o, e.Party, nil, e.Time
 		s.advance()
+		s.TurnStart = e.Time
 	case EvAccept:
 		if s.N.Protocol == SAOP {
 			s.Accepts = append(s.Accepts, Acceptance{Party: e.Party, At: e.Time})
 			s.advance()
+			s.TurnStart = e.Time
 			return nil
 		}
 		v := s.Current()
@@ -365,6 +437,11 @@ type Action struct {
 	Preferences *PreferencesData
 	// Suggestion is the broker's suggested text and explanation.
 	Suggestion *OfferData
+	// Invitation is the identifier of the invitation to revoke (EvRevoked).
+	Invitation string
+	// Self is the identifier of the caller's own invitation (see
+	// InvitationID), set by the service.
+	Self string
 }
 
 func invalid(format string, args ...any) error {
@@ -420,7 +497,26 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err := s.checkInvite(a.Invite); err != nil {
 			return nil, err
 		}
+		if _, dup := s.Invitations[a.Invite.ID]; dup && a.Invite.ID != "" {
+			return nil, conflict("invitation %s already exists", a.Invite.ID)
+		}
 		return []Event{s.event(now, EvInvited, "", a.Invite, ToConvener)}, nil
+	case EvRevoked:
+		if err := need(Convener); err != nil {
+			return nil, err
+		}
+		inv := s.Invitations[a.Invitation]
+		switch {
+		case a.Invitation == "" || inv == nil:
+			return nil, parley.Errorf(parley.ENOTFOUND, "invitation: no invitation %q in this negotiation", a.Invitation)
+		case inv.Revoked:
+			return nil, conflict("invitation: %s is already revoked", a.Invitation)
+		case inv.First:
+			return nil, forbidden("invitation: %s is the convener's token issued at the creation; it cannot be revoked", a.Invitation)
+		case a.Invitation == a.Self:
+			return nil, forbidden("invitation: %s is your own token; another convener may revoke it", a.Invitation)
+		}
+		return []Event{s.event(now, EvRevoked, "", RevokedData{ID: inv.ID, Role: inv.Role, Party: inv.Party, Reason: a.Comment}, ToConvener)}, nil
 	case EvPreferences:
 		if err := need(Participant); err != nil {
 			return nil, err
@@ -489,6 +585,9 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 			return nil, err
 		}
 		if err := s.myTurn(a.Party); err != nil {
+			return nil, err
+		}
+		if err := s.turnLeft(now); err != nil {
 			return nil, err
 		}
 		o, err := s.parseOutcome(a.Outcome)
@@ -568,6 +667,36 @@ func (s *State) Timeout(now time.Time) []Event {
 	return []Event{s.event(now, EvTimeout, "", EndData{Reason: "the deadline passed"})}
 }
 
+// TurnDeadline returns when the current SAOP turn expires, or the zero
+// time when the negotiation has no turn limit or is not running.
+func (s *State) TurnDeadline() time.Time {
+	if s.N.TurnLimit <= 0 || s.N.Protocol != SAOP || s.Phase != Running {
+		return time.Time{}
+	}
+	return s.TurnStart.Add(s.N.TurnLimit)
+}
+
+// TurnExpiry returns the event of the current SAOP turn expiring, or nil
+// when there is no turn limit, the turn has time left, or the negotiation's
+// own deadline has passed (Timeout ends it instead). The next turn starts
+// at now, the time of the event: a party does not lose its turn to the
+// server being down.
+func (s *State) TurnExpiry(now time.Time) []Event {
+	td := s.TurnDeadline()
+	if td.IsZero() || now.Before(td) || !now.Before(s.Deadline) {
+		return nil
+	}
+	return []Event{s.event(now, EvTurnExpired, "", TurnExpiredData{Party: s.TurnParty(), Round: s.Round, Deadline: td.UTC()})}
+}
+
+// turnLeft refuses an action on a SAOP turn that has expired.
+func (s *State) turnLeft(now time.Time) error {
+	if td := s.TurnDeadline(); !td.IsZero() && !now.Before(td) {
+		return conflict("the turn of %s expired at %s", s.TurnParty(), td.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 func (s *State) protocol(p string) error {
 	if s.N.Protocol != p {
 		return conflict("this negotiation runs %s, not %s", s.N.Protocol, p)
@@ -625,8 +754,16 @@ func (s *State) acceptOffer(now time.Time, a Action) ([]Event, error) {
 	if err := s.myTurn(a.Party); err != nil {
 		return nil, err
 	}
+	if err := s.turnLeft(now); err != nil {
+		return nil, err
+	}
 	if s.Offer == nil {
 		return nil, conflict("there is no offer to accept")
+	}
+	if s.Proposer == a.Party {
+		// Reachable only when the others' turns expired: the turn came
+		// back to the proposer with its own offer standing.
+		return nil, conflict("the standing offer is your own; make a new one")
 	}
 	labels := space.Labels(s.N.Scenario, s.Offer)
 	evs := []Event{s.event(now, EvAccept, a.Party, OfferData{Outcome: labels, Round: s.Round})}
