@@ -17,6 +17,8 @@ const (
 	EFORBIDDEN    = "forbidden"    // a credential, but not for this action
 	EUNSUPPORTED  = "unsupported"  // valid input that this operation cannot handle
 	EINTERNAL     = "internal"     // a fault inside Parley
+	// EKEYREUSED: an idempotency key sent again with a different request.
+	EKEYREUSED = "idempotency_key_reused"
 )
 
 // Error is an error with a code and a message meant for the user.

@@ -159,6 +159,13 @@ func (a *Agent) handle(ctx context.Context, ev live.Event) (bool, error) {
 		a.offer, a.proposer = o, slices.Index(a.order, ev.Party)
 		a.advance()
 		return false, a.saopTurn(ctx)
+	case live.EvTurnExpired:
+		// A participant's turn passed unused: the turn moves on, the offer
+		// stands.
+		if a.order != nil {
+			a.advance()
+		}
+		return false, a.saopTurn(ctx)
 	case live.EvAccept:
 		if a.view != nil && a.view.Protocol == live.SAOP {
 			a.advance()
@@ -264,7 +271,7 @@ func (a *Agent) saopTurn(ctx context.Context) error {
 	if err := a.pace(ctx); err != nil {
 		return err
 	}
-	if a.offer != nil {
+	if a.offer != nil && a.proposer != a.self {
 		r, err := a.Negotiator.Respond(a.stateNow(a.proposer), a.offer)
 		if err != nil {
 			return fmt.Errorf("agent: respond: %w", err)

@@ -174,6 +174,22 @@ func (c *Client) Invite(ctx context.Context, id string, role live.Role, party st
 	return out.Token, nil
 }
 
+// InviteID issues an invitation like Invite and also returns its public
+// identifier (to revoke it).
+func (c *Client) InviteID(ctx context.Context, id string, role live.Role, party string) (token, invitation string, err error) {
+	var out httpapi.InviteResponse
+	if err := c.do(ctx, "POST", "/v1/negotiations/"+url.PathEscape(id)+"/invitations", httpapi.InviteBody{Role: role, Party: party}, &out); err != nil {
+		return "", "", err
+	}
+	return out.Token, out.ID, nil
+}
+
+// Revoke revokes an invitation (convener only): its token is refused from
+// then on.
+func (c *Client) Revoke(ctx context.Context, id, invitation, comment string) ([]live.Event, error) {
+	return c.act(ctx, id, "invitations/"+url.PathEscape(invitation)+"/revoke", httpapi.ActionBody{Comment: comment})
+}
+
 // Negotiation returns the negotiation as the client's token may see it.
 func (c *Client) Negotiation(ctx context.Context, id string) (*httpapi.View, error) {
 	var out httpapi.View

@@ -36,6 +36,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/v1/negotiations/{id}/audit", Auth: true, Roles: anyRole, Summary: "The hash chain of every event, with the bodies the caller may see", handle: s.audit},
 		{Method: "POST", Path: "/v1/negotiations/{id}/invitations", Auth: true, Roles: convener, Summary: "Issue an invitation token for a role and party",
 			Example: `{"role": "observer", "party": "United States"}`, handle: s.invite},
+		{Method: "POST", Path: "/v1/negotiations/{id}/invitations/{invitation}/revoke", Auth: true, Roles: convener, Summary: "Revoke an invitation: its token is refused (401) from then on",
+			Example: `{"comment": "revoked by the convener"}`, handle: s.revoke},
 		{Method: "POST", Path: "/v1/negotiations/{id}/preferences", Auth: true, Roles: participant, Summary: "Enter the caller's own preferences (before the start)",
 			Example: `{"preferences": {"linear": {"issues": {"ceasefire": {"weight": 1, "values": {"no ceasefire": 0.31415, "in de-escalation zones only": 0.5, "nationwide except listed terrorist groups": 0.6, "nationwide for all": 1}}}}}, "reservation": 0.27182}`, handle: s.preferences},
 		{Method: "POST", Path: "/v1/negotiations/{id}/start", Auth: true, Roles: convener, Summary: "Start the negotiation; its deadline runs", Example: `{}`, handle: s.act(live.EvStarted)},
@@ -57,14 +59,16 @@ func (s *Server) Routes() []Route {
 // CreateBody is the body of POST /v1/negotiations. Give one of Example,
 // Scenario (a JSON object, or a string of YAML) or Issues with Parties.
 type CreateBody struct {
-	Title    string           `json:"title"`
-	Protocol string           `json:"protocol"`
-	Rule     string           `json:"rule,omitempty"`
-	Duration string           `json:"duration"`
-	Example  string           `json:"example,omitempty"`
-	Scenario json.RawMessage  `json:"scenario,omitempty"`
-	Issues   []scenario.Issue `json:"issues,omitempty"`
-	Parties  []scenario.Party `json:"parties,omitempty"`
+	Title    string `json:"title"`
+	Protocol string `json:"protocol"`
+	Rule     string `json:"rule,omitempty"`
+	Duration string `json:"duration"`
+	// TurnLimit is the SAOP per-turn time limit, e.g. "10m" (optional).
+	TurnLimit string           `json:"turn_limit,omitempty"`
+	Example   string           `json:"example,omitempty"`
+	Scenario  json.RawMessage  `json:"scenario,omitempty"`
+	Issues    []scenario.Issue `json:"issues,omitempty"`
+	Parties   []scenario.Party `json:"parties,omitempty"`
 }
 
 // ActionBody is the body of the action routes; each route accepts only
@@ -98,6 +102,7 @@ var allowed = map[string][]string{
 	live.EvAccept:     {"version"},
 	live.EvCritique:   {"version", "blocking", "comment"},
 	live.EvText:       {"outcome", "comment"},
+	live.EvRevoked:    {"comment"},
 }
 
 // DecodeAction decodes the body of an action route, refusing fields the
@@ -148,6 +153,16 @@ func DecodeCreate(data []byte, examples fs.FS) (*service.CreateRequest, error) {
 		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\"", b.Duration)
 	}
 	req.Duration = d
+	if b.TurnLimit != "" {
+		tl, err := time.ParseDuration(b.TurnLimit)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "turn_limit: %q is not a duration like \"10m\"", b.TurnLimit)
+		}
+		if tl <= 0 {
+			return nil, parley.Errorf(parley.EINVALID, "turn_limit: must be positive, got %s", b.TurnLimit)
+		}
+		req.TurnLimit = tl
+	}
 	n := 0
 	for _, given := range []bool{b.Example != "", len(b.Scenario) > 0 && string(b.Scenario) != "null", len(b.Issues) > 0 || len(b.Parties) > 0} {
 		if given {
@@ -327,6 +342,8 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 
 // InviteResponse is the answer to POST …/invitations.
 type InviteResponse struct {
+	// ID is the invitation's public identifier, to revoke it.
+	ID    string    `json:"id"`
 	Role  live.Role `json:"role"`
 	Party string    `json:"party,omitempty"`
 	// Token is shown once; a replayed reply holds "" instead.
@@ -342,7 +359,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 	a := live.Action{Type: live.EvInvited, Invite: live.InvitedData{Role: b.Role, Party: b.Party}}
 	if c.idem != nil {
 		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			return http.StatusCreated, marshalLine(InviteResponse{Role: b.Role, Party: b.Party, Events: visible(evs, c.tok.Role, c.tok.Party)})
+			return http.StatusCreated, marshalLine(InviteResponse{ID: invitationOf(evs), Role: b.Role, Party: b.Party, Events: visible(evs, c.tok.Role, c.tok.Party)})
 		}
 	}
 	res, err := s.svc.Act(r.Context(), c.tok, a, c.idem)
@@ -353,8 +370,34 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 		writeReply(w, res.Reply)
 		return nil
 	}
-	writeJSON(w, http.StatusCreated, InviteResponse{Role: b.Role, Party: b.Party, Token: res.Secret, Events: visible(res.Events, c.tok.Role, c.tok.Party)})
+	writeJSON(w, http.StatusCreated, InviteResponse{ID: invitationOf(res.Events), Role: b.Role, Party: b.Party, Token: res.Secret, Events: visible(res.Events, c.tok.Role, c.tok.Party)})
 	return nil
+}
+
+// invitationOf returns the invitation identifier of an invitation's events.
+func invitationOf(evs []live.Event) string {
+	for _, e := range evs {
+		if e.Type == live.EvInvited {
+			var d live.InvitedData
+			if json.Unmarshal(e.Data, &d) == nil {
+				return d.ID
+			}
+		}
+	}
+	return ""
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c *call) error {
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	b, err := DecodeAction(live.EvRevoked, data)
+	if err != nil {
+		return err
+	}
+	a := live.Action{Type: live.EvRevoked, Invitation: r.PathValue("invitation"), Comment: b.Comment}
+	return s.finish(w, r, c, a)
 }
 
 func (s *Server) preferences(w http.ResponseWriter, r *http.Request, c *call) error {

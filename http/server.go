@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,12 +153,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 			return parley.Errorf(parley.EINVALID, "Idempotency-Key: at most 200 characters")
 		}
 		if key != "" {
-			c.idem = &service.Idem{Key: key}
+			// The body is read here to fingerprint the request; the handler
+			// reads it again from memory.
+			data, err := readBody(r)
+			if err != nil {
+				return err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(data))
+			c.idem = &service.Idem{Key: key, Fingerprint: live.Fingerprint(r.Method, r.URL.Path, data)}
 			if c.tok != nil {
 				c.idem.TokenHash = c.tok.Hash
 			}
-			// A replay is answered before the body is even read.
-			if reply, _ := s.svc.Replayed(r.Context(), c.idem); reply != nil {
+			// A replay is answered before the body is decoded; a key reused
+			// for another request is refused.
+			reply, err := s.svc.Replayed(r.Context(), c.idem)
+			if err != nil {
+				return err
+			}
+			if reply != nil {
 				writeReply(w, reply)
 				return nil
 			}
@@ -213,7 +226,7 @@ func Status(code string) int {
 		return http.StatusNotFound
 	case parley.ECONFLICT:
 		return http.StatusConflict
-	case parley.EUNSUPPORTED:
+	case parley.EUNSUPPORTED, parley.EKEYREUSED:
 		return http.StatusUnprocessableEntity
 	case ETOOLARGE:
 		return http.StatusRequestEntityTooLarge

@@ -11,29 +11,33 @@ import (
 // View is a negotiation as one token may see it: the public record, plus
 // the caller's own preferences when it is a participant.
 type View struct {
-	ID       string           `json:"id"`
-	Title    string           `json:"title"`
-	Protocol string           `json:"protocol"`
-	Rule     string           `json:"rule,omitempty"`
-	Phase    live.Phase       `json:"phase"`
-	Duration string           `json:"duration"`
-	Created  time.Time        `json:"created"`
-	Deadline *time.Time       `json:"deadline,omitempty"`
-	Seq      int64            `json:"seq"`
-	Scenario string           `json:"scenario"`
-	Issues   []scenario.Issue `json:"issues"`
-	Parties  []live.PartyInfo `json:"parties"`
-	Mediator string           `json:"mediator"`
+	ID       string     `json:"id"`
+	Title    string     `json:"title"`
+	Protocol string     `json:"protocol"`
+	Rule     string     `json:"rule,omitempty"`
+	Phase    live.Phase `json:"phase"`
+	Duration string     `json:"duration"`
+	// TurnLimit is the SAOP per-turn time limit ("" for none).
+	TurnLimit string           `json:"turn_limit,omitempty"`
+	Created   time.Time        `json:"created"`
+	Deadline  *time.Time       `json:"deadline,omitempty"`
+	Seq       int64            `json:"seq"`
+	Scenario  string           `json:"scenario"`
+	Issues    []scenario.Issue `json:"issues"`
+	Parties   []live.PartyInfo `json:"parties"`
+	Mediator  string           `json:"mediator"`
 	// You are the caller's role and party.
 	You MeResponse `json:"you"`
 	// Private is the caller's own party with its preferences (participants
 	// only).
 	Private *scenario.Party `json:"private,omitempty"`
 	// SAOP.
-	Turn     string            `json:"turn,omitempty"`
-	Round    int               `json:"round"`
-	Offer    map[string]string `json:"offer,omitempty"`
-	Proposer string            `json:"proposer,omitempty"`
+	Turn string `json:"turn,omitempty"`
+	// TurnDeadline is when the current turn expires (turn limit only).
+	TurnDeadline *time.Time        `json:"turn_deadline,omitempty"`
+	Round        int               `json:"round"`
+	Offer        map[string]string `json:"offer,omitempty"`
+	Proposer     string            `json:"proposer,omitempty"`
 	// Text protocols.
 	Versions []VersionView `json:"versions,omitempty"`
 	// Agreement is the deal and who accepted it when.
@@ -71,6 +75,12 @@ func ViewOf(st *live.State, role live.Role, party string) *View {
 	}
 	if st.Phase == live.Running && n.Protocol == live.SAOP {
 		v.Turn = st.TurnParty()
+	}
+	if n.TurnLimit > 0 {
+		v.TurnLimit = n.TurnLimit.String()
+	}
+	if td := st.TurnDeadline(); !td.IsZero() {
+		v.TurnDeadline = &td
 	}
 	if st.Offer != nil {
 		v.Offer, v.Proposer = space.Labels(sc, st.Offer), st.Proposer

@@ -7,7 +7,9 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -39,6 +41,10 @@ type Service struct {
 	// replies holds every idempotent reply of the last ReplyWindow, so that
 	// a request is checked for a replay without reading the store.
 	replies sync.Map // replyKey -> *live.Reply
+	// revoked indexes the revoked invitations of every negotiation's state
+	// (revokedKey), so that Authenticate refuses their tokens without
+	// locking a negotiation.
+	revoked sync.Map // revokedKey -> struct{}
 	closed  atomic.Bool
 	stop    chan struct{}
 
@@ -99,10 +105,15 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 			return nil, err
 		}
 		e.st = state
+		s.noteRevoked(state)
 		s.negs[n.ID] = e
 	}
 	for id, e := range s.negs {
 		e.mu.Lock()
+		// A turn that expired while no server ran expires now.
+		if err := s.expireTurn(ctx, e, s.now()); err != nil {
+			s.log.Error("turn expiry", "negotiation", id, "err", err)
+		}
 		s.schedule(id, e)
 		err := s.followUp(ctx, e)
 		e.mu.Unlock()
@@ -137,6 +148,23 @@ func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State,
 const ReplyWindow = 24 * time.Hour
 
 func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
+
+func revokedKey(negotiation, invitation string) string { return negotiation + "\x00" + invitation }
+
+// noteRevoked indexes the revoked invitations of st.
+func (s *Service) noteRevoked(st *live.State) {
+	for id, inv := range st.Invitations {
+		if inv.Revoked {
+			s.revoked.Store(revokedKey(st.N.ID, id), struct{}{})
+		}
+	}
+}
+
+// Revoked reports whether tok's invitation was revoked.
+func (s *Service) Revoked(tok *live.Token) bool {
+	_, ok := s.revoked.Load(revokedKey(tok.NegotiationID, live.InvitationID(tok.Hash)))
+	return ok
+}
 
 // prune forgets replies older than ReplyWindow, every ten minutes.
 func (s *Service) prune() {
@@ -185,7 +213,7 @@ func (s *Service) Store() store.Store { return s.store }
 func (s *Service) Now() time.Time { return s.now() }
 
 // Authenticate returns the token whose secret is given, or an
-// EUNAUTHORIZED error.
+// EUNAUTHORIZED error for a missing, unknown or revoked token.
 func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token, error) {
 	if secret == "" {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "missing token: send Authorization: Bearer <token>")
@@ -194,6 +222,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token,
 	if v, ok := s.tokens.Load(string(h)); ok {
 		t := v.(*live.Token)
 		if t.Matches(secret) {
+			if s.Revoked(t) {
+				return nil, errRevoked()
+			}
 			return t, nil
 		}
 	}
@@ -208,28 +239,49 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token,
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "unknown token")
 	}
 	s.tokens.Store(string(h), t)
+	if s.Revoked(t) {
+		return nil, errRevoked()
+	}
 	return t, nil
+}
+
+func errRevoked() error {
+	return parley.Errorf(parley.EUNAUTHORIZED, "revoked token: the convener revoked this invitation")
 }
 
 // Idem identifies an idempotent request and renders its reply.
 type Idem struct {
 	TokenHash []byte
 	Key       string
+	// Fingerprint is the request's live.Fingerprint: a stored reply with
+	// another fingerprint answers a different request, and the key's reuse
+	// is refused (EKEYREUSED).
+	Fingerprint []byte
 	// Render turns the result into the HTTP status and body stored as the
 	// reply.
 	Render func(events []live.Event) (int, []byte)
 }
 
-// Replayed returns the stored reply of an idempotent request, or nil. Every
+// Replayed returns the stored reply of an idempotent request, or nil; an
+// EKEYREUSED error when the key's reply answers a different request. Every
 // reply of the last ReplyWindow is in memory, so this reads nothing.
 func (s *Service) Replayed(ctx context.Context, idem *Idem) (*live.Reply, error) {
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
 	if r, ok := s.replies.Load(replyKey(idem.TokenHash, idem.Key)); ok {
-		return r.(*live.Reply), nil
+		return sameRequest(idem, r.(*live.Reply))
 	}
 	return nil, nil
+}
+
+// sameRequest returns r if it answers the request idem identifies, else an
+// EKEYREUSED error. Replies stored without a fingerprint match any request.
+func sameRequest(idem *Idem, r *live.Reply) (*live.Reply, error) {
+	if len(r.Fingerprint) > 0 && len(idem.Fingerprint) > 0 && !bytes.Equal(r.Fingerprint, idem.Fingerprint) {
+		return nil, parley.Errorf(parley.EKEYREUSED, "Idempotency-Key: %q was already used for a different request (method, path or body); use a new key for a new request", idem.Key)
+	}
+	return r, nil
 }
 
 // storedReply reads a reply from the store, for a commit refused because
@@ -245,7 +297,7 @@ func (s *Service) storedReply(ctx context.Context, idem *Idem) (*live.Reply, err
 	if err != nil {
 		return nil, fmt.Errorf("idempotency lookup: %w", err)
 	}
-	return r, nil
+	return sameRequest(idem, r)
 }
 
 // CreateRequest is a new negotiation.
@@ -254,7 +306,9 @@ type CreateRequest struct {
 	Protocol string
 	Rule     string
 	Duration time.Duration
-	Scenario *scenario.Scenario
+	// TurnLimit is the SAOP per-turn time limit (0: none).
+	TurnLimit time.Duration
+	Scenario  *scenario.Scenario
 }
 
 // MaxDuration bounds a negotiation's duration.
@@ -283,6 +337,12 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	}
 	if req.Duration <= 0 || req.Duration > MaxDuration {
 		return nil, parley.Errorf(parley.EINVALID, "duration: must be positive and at most %s, got %s", MaxDuration, req.Duration)
+	}
+	if req.TurnLimit < 0 || req.TurnLimit > req.Duration {
+		return nil, parley.Errorf(parley.EINVALID, "turn_limit: must be positive and at most the duration (%s), got %s", req.Duration, req.TurnLimit)
+	}
+	if req.TurnLimit > 0 && req.Protocol != live.SAOP {
+		return nil, parley.Errorf(parley.EINVALID, "turn_limit: only %s negotiations take turns; this one runs %s", live.SAOP, req.Protocol)
 	}
 	if req.Scenario == nil {
 		return nil, parley.Errorf(parley.EINVALID, "scenario: missing")
@@ -314,7 +374,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	}
 	sc := *req.Scenario
 	sc.File = ""
-	n := &live.Negotiation{ID: id, Title: title, Protocol: req.Protocol, Rule: req.Rule, Duration: req.Duration, Scenario: &sc, Created: now}
+	n := &live.Negotiation{ID: id, Title: title, Protocol: req.Protocol, Rule: req.Rule, Duration: req.Duration, TurnLimit: req.TurnLimit, Scenario: &sc, Created: now}
 	state, err := live.NewState(n)
 	if err != nil {
 		return nil, parley.Errorf(parley.EINVALID, "scenario: %v", err)
@@ -323,9 +383,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	for _, p := range sc.Parties {
 		parties = append(parties, live.PartyInfo{Name: p.Name, Role: p.Role, Description: p.Description})
 	}
+	cd := live.CreatedData{Title: title, Protocol: n.Protocol, Rule: n.Rule, Duration: n.Duration.String(), Scenario: sc.Name, Issues: sc.Issues, Parties: parties}
+	if n.TurnLimit > 0 {
+		cd.TurnLimit = n.TurnLimit.String()
+	}
 	evs := []live.Event{
-		eventOf(n.ID, now, live.EvCreated, live.CreatedData{Title: title, Protocol: n.Protocol, Rule: n.Rule, Duration: n.Duration.String(), Scenario: sc.Name, Issues: sc.Issues, Parties: parties}),
-		eventOf(n.ID, now, live.EvInvited, live.InvitedData{Role: live.Convener}, live.ToConvener),
+		eventOf(n.ID, now, live.EvCreated, cd),
+		eventOf(n.ID, now, live.EvInvited, live.InvitedData{Role: live.Convener, ID: live.InvitationID(hash)}, live.ToConvener),
 	}
 	prev := ""
 	for i := range evs {
@@ -375,7 +439,7 @@ func (s *Service) reply(idem *Idem, evs []live.Event, now time.Time) *live.Reply
 		return nil
 	}
 	status, body := idem.Render(evs)
-	return &live.Reply{TokenHash: idem.TokenHash, Key: idem.Key, Status: status, Body: body, Created: now}
+	return &live.Reply{TokenHash: idem.TokenHash, Key: idem.Key, Status: status, Body: body, Fingerprint: idem.Fingerprint, Created: now}
 }
 
 // eventOf builds an unsealed event.
@@ -438,7 +502,7 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	if err != nil {
 		return nil, err
 	}
-	a.Role, a.Party = tok.Role, tok.Party
+	a.Role, a.Party, a.Self = tok.Role, tok.Party, live.InvitationID(tok.Hash)
 	if a.Type == live.EvSuggestion {
 		sugg, err := s.suggest(e)
 		if err != nil {
@@ -452,6 +516,19 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 		return &Result{Reply: r}, err
 	}
 	now := s.now().UTC()
+	// A turn that has expired and whose timer has not fired yet expires
+	// first: the action is decided on the turn it falls in.
+	if err := s.expireTurn(ctx, e, now); err != nil {
+		return nil, err
+	}
+	var secret string
+	var hash []byte
+	if a.Type == live.EvInvited {
+		if secret, hash, err = live.NewSecret(); err != nil {
+			return nil, err
+		}
+		a.Invite.ID = live.InvitationID(hash)
+	}
 	evs, err := e.st.Decide(now, a)
 	if err != nil {
 		if parley.ErrorCode(err) == parley.ECONFLICT && e.st.Phase == live.Running && !now.Before(e.st.Deadline) {
@@ -465,10 +542,6 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	res := &Result{}
 	var tokens []live.Token
 	if a.Type == live.EvInvited {
-		secret, hash, err := live.NewSecret()
-		if err != nil {
-			return nil, err
-		}
 		res.Secret = secret
 		tokens = append(tokens, live.Token{Hash: hash, NegotiationID: tok.NegotiationID, Role: a.Invite.Role, Party: a.Invite.Party, Created: now})
 	}
@@ -505,6 +578,7 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 		// commit): rebuild the state from the store to stay in step.
 		if st, rerr := s.replay(context.WithoutCancel(ctx), e.st.N); rerr == nil {
 			e.st = st
+			s.noteRevoked(st)
 		}
 		return fmt.Errorf("store events: %w", err)
 	}
@@ -522,8 +596,11 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	for i := range b.Events {
 		ev := &b.Events[i]
 		s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
-		if ev.Type == live.EvStarted {
+		if ev.Type == live.EvStarted || !e.st.TurnDeadline().IsZero() {
 			s.schedule(ev.NegotiationID, e)
+		}
+		if ev.Type == live.EvRevoked {
+			s.revokeSubscriptions(e, ev)
 		}
 		if e.st.Phase.Over() && e.timer != nil {
 			e.timer.Stop()
@@ -532,7 +609,33 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	return nil
 }
 
-// schedule arms the deadline timer of a running negotiation (entry locked).
+// revokeSubscriptions notes a revocation and ends the revoked token's live
+// streams (entry locked).
+func (s *Service) revokeSubscriptions(e *entry, ev *live.Event) {
+	s.noteRevoked(e.st)
+	var d live.RevokedData
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return
+	}
+	for sub := range e.subs {
+		if sub.invitation == d.ID {
+			delete(e.subs, sub)
+			sub.close()
+		}
+	}
+}
+
+// expireTurn records the expiry of the current SAOP turn if it is due at
+// now (entry locked).
+func (s *Service) expireTurn(ctx context.Context, e *entry, now time.Time) error {
+	if err := s.commit(ctx, e, e.st.TurnExpiry(now.UTC()), nil); err != nil {
+		return fmt.Errorf("turn expiry: %w", err)
+	}
+	return nil
+}
+
+// schedule arms the timer of a running negotiation (entry locked): at its
+// deadline, or at the end of the current SAOP turn when that comes first.
 func (s *Service) schedule(id string, e *entry) {
 	if e.st.Phase != live.Running || s.closed.Load() {
 		return
@@ -540,14 +643,19 @@ func (s *Service) schedule(id string, e *entry) {
 	if e.timer != nil {
 		e.timer.Stop()
 	}
-	d := e.st.Deadline.Sub(s.now())
+	at := e.st.Deadline
+	if td := e.st.TurnDeadline(); !td.IsZero() && td.Before(at) {
+		at = td
+	}
+	d := at.Sub(s.now())
 	if d < 0 {
 		d = 0
 	}
 	e.timer = time.AfterFunc(d, func() { s.fire(id) })
 }
 
-// fire times out a negotiation whose deadline has come.
+// fire times out a negotiation whose deadline has come, or expires its
+// SAOP turn.
 func (s *Service) fire(id string) {
 	if s.closed.Load() {
 		return
@@ -560,7 +668,12 @@ func (s *Service) fire(id string) {
 	defer e.mu.Unlock()
 	now := s.now()
 	if e.st.Phase == live.Running && now.Before(e.st.Deadline) {
-		s.schedule(id, e) // the clock ran slow: try again
+		if err := s.expireTurn(context.Background(), e, now); err != nil {
+			s.log.Error("turn expiry", "negotiation", id, "err", err)
+			e.timer = time.AfterFunc(time.Second, func() { s.fire(id) })
+			return
+		}
+		s.schedule(id, e) // the next turn, or the clock ran slow: try again
 		return
 	}
 	if err := s.commit(context.Background(), e, e.st.Timeout(now), nil); err != nil {

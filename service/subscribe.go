@@ -20,9 +20,12 @@ type Subscription struct {
 	c     chan live.Event
 	role  live.Role
 	party string
-	once  sync.Once
-	s     *Service
-	e     *entry
+	// invitation is the subscriber's invitation: a revocation ends the
+	// subscription.
+	invitation string
+	once       sync.Once
+	s          *Service
+	e          *entry
 }
 
 func (sub *Subscription) close() { sub.once.Do(func() { close(sub.c); sub.s.Subscribers.Add(-1) }) }
@@ -35,8 +38,12 @@ func (s *Service) Subscribe(tok *live.Token) (*Subscription, error) {
 		return nil, err
 	}
 	c := make(chan live.Event, SubscriptionBuffer)
-	sub := &Subscription{C: c, c: c, role: tok.Role, party: tok.Party, s: s, e: e}
+	sub := &Subscription{C: c, c: c, role: tok.Role, party: tok.Party, invitation: live.InvitationID(tok.Hash), s: s, e: e}
 	e.mu.Lock()
+	if s.Revoked(tok) {
+		e.mu.Unlock()
+		return nil, errRevoked()
+	}
 	e.subs[sub] = struct{}{}
 	e.mu.Unlock()
 	s.Subscribers.Add(1)
