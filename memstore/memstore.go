@@ -97,7 +97,7 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 	}
 	if r := b.Reply; r != nil {
 		cp := *r
-		cp.Body, cp.TokenHash = slices.Clone(r.Body), slices.Clone(r.TokenHash)
+		cp.Body, cp.TokenHash, cp.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
 		s.replies[replyKey(r.TokenHash, r.Key)] = cp
 	}
 	return nil
@@ -177,7 +177,7 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	if !ok {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
 	}
-	r.Body = slices.Clone(r.Body)
+	r.Body, r.TokenHash, r.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
 	return &r, nil
 }
 
@@ -188,7 +188,7 @@ func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, err
 	var out []live.Reply
 	for _, r := range s.replies {
 		if !r.Created.Before(since) {
-			r.Body, r.TokenHash = slices.Clone(r.Body), slices.Clone(r.TokenHash)
+			r.Body, r.TokenHash, r.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
 			out = append(out, r)
 		}
 	}

@@ -52,8 +52,11 @@ CREATE TABLE IF NOT EXISTS replies (
 	status     INTEGER NOT NULL,
 	body       BYTEA NOT NULL,
 	created    BIGINT NOT NULL,
+	fingerprint BYTEA NOT NULL DEFAULT ''::bytea,
 	PRIMARY KEY (token_hash, key)
 );
+-- Databases created before requests were fingerprinted.
+ALTER TABLE replies ADD COLUMN IF NOT EXISTS fingerprint BYTEA NOT NULL DEFAULT ''::bytea;
 `
 
 // Store is a PostgreSQL store.Store.
@@ -234,7 +237,7 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 			continue
 		}
 		if rp := r.b.Reply; rp != nil {
-			q.Queue("INSERT INTO replies (token_hash, key, status, body, created) VALUES ($1, $2, $3, $4, $5)", nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+			q.Queue("INSERT INTO replies (token_hash, key, status, body, created, fingerprint) VALUES ($1, $2, $3, $4, $5, $6)", nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano(), nonNil(rp.Fingerprint))
 		}
 		for _, e := range r.b.Events {
 			to, _ := json.Marshal(e.To)
@@ -311,7 +314,7 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 			e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
 	}
 	if r := b.Reply; r != nil {
-		q.Queue("INSERT INTO replies (token_hash, key, status, body, created) VALUES ($1, $2, $3, $4, $5)", nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
+		q.Queue("INSERT INTO replies (token_hash, key, status, body, created, fingerprint) VALUES ($1, $2, $3, $4, $5, $6)", nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano(), nonNil(r.Fingerprint))
 	}
 	br := tx.SendBatch(ctx, &q)
 	if b.Negotiation != nil {
@@ -460,7 +463,7 @@ func (s *Store) Events(ctx context.Context, negotiation string, after int64, lim
 func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error) {
 	r := live.Reply{TokenHash: tokenHash, Key: key}
 	var created int64
-	err := s.pool.QueryRow(ctx, "SELECT status, body, created FROM replies WHERE token_hash = $1 AND key = $2", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created)
+	err := s.pool.QueryRow(ctx, "SELECT status, body, created, fingerprint FROM replies WHERE token_hash = $1 AND key = $2", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created, &r.Fingerprint)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
 	}
@@ -473,7 +476,7 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 
 // Replies implements store.Store.
 func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
-	rows, err := s.pool.Query(ctx, "SELECT token_hash, key, status, body, created FROM replies WHERE created >= $1", since.UnixNano())
+	rows, err := s.pool.Query(ctx, "SELECT token_hash, key, status, body, created, fingerprint FROM replies WHERE created >= $1", since.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: replies: %w", err)
 	}
@@ -482,7 +485,7 @@ func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, err
 	for rows.Next() {
 		var r live.Reply
 		var created int64
-		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created); err != nil {
+		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created, &r.Fingerprint); err != nil {
 			return nil, fmt.Errorf("postgres: replies: %w", err)
 		}
 		r.Created = time.Unix(0, created).UTC()

@@ -56,9 +56,38 @@ CREATE TABLE IF NOT EXISTS replies (
 	status     INTEGER NOT NULL,
 	body       BLOB NOT NULL,
 	created    INTEGER NOT NULL,
+	fingerprint BLOB NOT NULL DEFAULT x'',
 	PRIMARY KEY (token_hash, key)
 ) WITHOUT ROWID;
 `
+
+// migrate brings a database created by an older Parley up to the schema:
+// the replies table gained its fingerprint column.
+func migrate(db *sql.DB) error {
+	rows, err := db.Query("SELECT name FROM pragma_table_info('replies')")
+	if err != nil {
+		return fmt.Errorf("read the replies table's columns: %w", err)
+	}
+	has := false
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the replies table's columns: %w", err)
+		}
+		has = has || name == "fingerprint"
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the replies table's columns: %w", err)
+	}
+	if !has {
+		if _, err := db.Exec("ALTER TABLE replies ADD COLUMN fingerprint BLOB NOT NULL DEFAULT x''"); err != nil {
+			return fmt.Errorf("add replies.fingerprint: %w", err)
+		}
+	}
+	return nil
+}
 
 // Store is a SQLite store.Store.
 type Store struct {
@@ -74,7 +103,7 @@ const (
 	qNegotiation = "INSERT INTO negotiations (id, data, created) VALUES (?, ?, ?)"
 	qToken       = "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)"
 	qEvent       = "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	qReply       = "INSERT INTO replies (token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?)"
+	qReply       = "INSERT INTO replies (token_hash, key, status, body, created, fingerprint) VALUES (?, ?, ?, ?, ?, ?)"
 	qLast        = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?"
 	qExists      = "SELECT 1 FROM negotiations WHERE id = ?"
 )
@@ -113,6 +142,10 @@ func OpenSync(path, sync string) (*Store, error) {
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: create schema: %w", path, err)
+	}
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite %s: migrate: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -306,7 +339,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 			continue
 		}
 		if rp := r.b.Reply; rp != nil {
-			replyArgs = append(replyArgs, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+			replyArgs = append(replyArgs, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano(), nonNil(rp.Fingerprint))
 		}
 		for _, e := range r.b.Events {
 			to, _ := json.Marshal(e.To)
@@ -318,7 +351,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	// One multi-row INSERT per table for the whole group: a refused reply
 	// key fails it, and the group then goes batch by batch.
-	if err := insertRows(ctx, tx, "INSERT INTO replies (token_hash, key, status, body, created) VALUES ", 5, replyArgs); err != nil {
+	if err := insertRows(ctx, tx, "INSERT INTO replies (token_hash, key, status, body, created, fingerprint) VALUES ", 6, replyArgs); err != nil {
 		tx.Rollback()
 		return false
 	}
@@ -448,7 +481,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 	}
 	if r := b.Reply; r != nil {
 		_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx,
-			nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
+			nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano(), nonNil(r.Fingerprint))
 		if constraint(err) {
 			return nil, parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", r.Key)
 		}
@@ -553,7 +586,7 @@ func (s *Store) Events(ctx context.Context, negotiation string, after int64, lim
 func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error) {
 	r := live.Reply{TokenHash: tokenHash, Key: key}
 	var created int64
-	err := s.r.QueryRowContext(ctx, "SELECT status, body, created FROM replies WHERE token_hash = ? AND key = ?", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created)
+	err := s.r.QueryRowContext(ctx, "SELECT status, body, created, fingerprint FROM replies WHERE token_hash = ? AND key = ?", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created, &r.Fingerprint)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
 	}
@@ -566,7 +599,7 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 
 // Replies implements store.Store.
 func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT token_hash, key, status, body, created FROM replies WHERE created >= ?", since.UnixNano())
+	rows, err := s.r.QueryContext(ctx, "SELECT token_hash, key, status, body, created, fingerprint FROM replies WHERE created >= ?", since.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: replies: %w", err)
 	}
@@ -575,7 +608,7 @@ func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, err
 	for rows.Next() {
 		var r live.Reply
 		var created int64
-		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created); err != nil {
+		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created, &r.Fingerprint); err != nil {
 			return nil, fmt.Errorf("sqlite: replies: %w", err)
 		}
 		r.Created = time.Unix(0, created).UTC()

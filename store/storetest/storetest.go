@@ -227,7 +227,8 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 			t.Fatal(err)
 		}
 		h := live.HashSecret("a")
-		r := &live.Reply{TokenHash: h, Key: "key-1", Status: 201, Body: []byte(`{"seq": 1}`), Created: time.Unix(1700000000, 77).UTC()}
+		fp := live.Fingerprint("POST", "/v1/negotiations/n1/start", []byte("{}"))
+		r := &live.Reply{TokenHash: h, Key: "key-1", Status: 201, Body: []byte(`{"seq": 1}`), Fingerprint: fp, Created: time.Unix(1700000000, 77).UTC()}
 		if err := s.Commit(ctx, &live.Batch{Events: events("n1", 0, "", 1), Reply: r}); err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +236,7 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != 201 || !bytes.Equal(got.Body, r.Body) || got.Key != "key-1" || !got.Created.Equal(r.Created) {
+		if got.Status != 201 || !bytes.Equal(got.Body, r.Body) || got.Key != "key-1" || !got.Created.Equal(r.Created) || !bytes.Equal(got.Fingerprint, fp) {
 			t.Fatalf("reply %+v, want %+v", got, r)
 		}
 		_, err = s.Reply(ctx, live.HashSecret("b"), "key-1")
@@ -253,6 +254,14 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 		all, err := s.Replies(ctx, time.Unix(1700000000, 0))
 		if err != nil || len(all) != 2 {
 			t.Fatalf("replies since the first: %d, %v; want 2", len(all), err)
+		}
+		for _, a := range all {
+			// key-1 keeps its fingerprint; key-2 has none (a reply stored
+			// before requests were fingerprinted reads back empty).
+			want := map[string][]byte{"key-1": fp, "key-2": nil}[a.Key]
+			if !bytes.Equal(a.Fingerprint, want) {
+				t.Fatalf("reply %s: fingerprint %x, want %x", a.Key, a.Fingerprint, want)
+			}
 		}
 		recent, err := s.Replies(ctx, time.Unix(1700000050, 0))
 		if err != nil || len(recent) != 1 || recent[0].Key != "key-2" || string(recent[0].Body) != "{}" || !bytes.Equal(recent[0].TokenHash, h) {
@@ -310,7 +319,7 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 			n := Negotiation(t, "n1")
 			_, hash, _ := live.NewSecret()
 			evs := events("n1", 0, "", 4)
-			r := &live.Reply{TokenHash: hash, Key: "k", Status: 200, Body: []byte(`{"ok":true}`), Created: time.Unix(1, 2).UTC()}
+			r := &live.Reply{TokenHash: hash, Key: "k", Status: 200, Body: []byte(`{"ok":true}`), Fingerprint: live.Fingerprint("POST", "/v1/x", nil), Created: time.Unix(1, 2).UTC()}
 			if err := s.Commit(ctx, &live.Batch{Negotiation: n, Tokens: []live.Token{{Hash: hash, NegotiationID: "n1", Role: live.Convener, Created: time.Unix(3, 4).UTC()}}, Events: evs, Reply: r}); err != nil {
 				t.Fatal(err)
 			}
@@ -327,8 +336,8 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 				t.Fatal(err)
 			}
 			sameEvents(t, got, evs)
-			if _, err := s.Reply(ctx, hash, "k"); err != nil {
-				t.Fatal(err)
+			if got, err := s.Reply(ctx, hash, "k"); err != nil || !bytes.Equal(got.Fingerprint, r.Fingerprint) {
+				t.Fatalf("reply after reopen: %+v, %v; want fingerprint %x", got, err, r.Fingerprint)
 			}
 		})
 	}
