@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,8 +121,8 @@ func TestTurnLimit(t *testing.T) {
 	// Seller's turn runs to 10m; at 10m Seller is late: refused, and the
 	// expiry its timer would have recorded is recorded.
 	c.set(at(10))
-	if err := offer("Seller", "high"); parley.ErrorCode(err) != parley.ECONFLICT {
-		t.Fatalf("Seller offering at the end of its turn: %v, want a conflict", err)
+	if err := offer("Seller", "high"); parley.ErrorCode(err) != parley.ECONFLICT || !strings.Contains(err.Error(), "your turn expired at 2026-11-29T12:10:00Z") {
+		t.Fatalf("Seller offering at the end of its turn: %v, want a conflict saying its turn expired at 12:10", err)
 	}
 	turn, seq2, last, dl := state(t, svc, id)
 	expired(t, last, "Seller", at(10), at(10))
