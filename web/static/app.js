@@ -281,7 +281,7 @@ function listen() {
     }
     scheduleRefresh();
   };
-  for (const t of ['created', 'invited', 'preferences', 'started', 'stopped', 'offer', 'accept', 'end', 'text', 'critique', 'suggestion', 'agreement', 'timeout']) {
+  for (const t of ['created', 'invited', 'revoked', 'preferences', 'started', 'stopped', 'offer', 'accept', 'end', 'text', 'critique', 'suggestion', 'agreement', 'timeout', 'turn-expired']) {
     es.addEventListener(t, onEvent);
   }
   es.onerror = () => { $('#main').dataset.live = 'reconnecting'; };
@@ -788,6 +788,8 @@ function describe(ev) {
     case 'suggestion': return ['The broker suggested' + (d.outcome ? ' a text' : ' nothing') + (d.comment ? ': ' + d.comment : '.')];
     case 'agreement': return [el('b', {}, 'Agreement'), ' — every participant accepted: ', outcomeInline(d.outcome, S.issues)];
     case 'timeout': return ['The deadline passed without agreement.'];
+    case 'turn-expired': return [el('b', {}, d.party), '’s turn expired; the turn passes on.'];
+    case 'revoked': return ['Invitation ' + d.id + ' revoked: ' + d.role + (d.party ? ' for ' + d.party : '') + (d.reason ? ' — ' + d.reason : '') + '.'];
   }
   return [ev.type];
 }
