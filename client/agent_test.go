@@ -123,3 +123,87 @@ func TestAgentsSAOPEndBeforeDeadline(t *testing.T) {
 		t.Fatalf("agents disagree on the outcome: %s vs %s", finals[0].Phase, finals[1].Phase)
 	}
 }
+
+// TestAgentAfterTurnExpiry: when the other participant's turn expires, the
+// turn comes back to the agent, whose own offer stands: it makes a new
+// offer (it may not accept its own).
+func TestAgentAfterTurnExpiry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc, err := service.Open(ctx, memstore.New(), service.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{Examples: os.DirFS("../examples")}))
+	t.Cleanup(func() { svc.Close(); srv.Close() })
+	c := client.New(srv.URL, "")
+	res, err := c.Create(ctx, httpapi.CreateBody{Protocol: live.SAOP, Duration: "10m", TurnLimit: "1m", Example: "us-russia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := c.WithToken(res.ConvenerToken)
+	v, err := conv.Negotiation(ctx, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, p := range v.Parties {
+		if p.Role == "participant" {
+			order = append(order, p.Name)
+		}
+	}
+	first, second := order[0], order[1]
+	tok, err := conv.Invite(ctx, res.ID, live.Participant, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conv.Invite(ctx, res.ID, live.Participant, second); err != nil {
+		t.Fatal(err)
+	}
+	neg, err := negotiator.New("boulware")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	go (&client.Agent{Client: c.WithToken(tok), Negotiator: neg, Seed: 7}).Run(actx)
+	if _, err := conv.Start(ctx, res.ID); err != nil {
+		t.Fatal(err)
+	}
+	// waitFor follows the events until one matches.
+	waitFor := func(what string, match func(live.Event) bool) int64 {
+		var seq int64
+		err := conv.Stream(ctx, res.ID, 0, func(ev live.Event) error {
+			if match(ev) {
+				seq = ev.Seq
+				return client.ErrStop
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		return seq
+	}
+	offer1 := waitFor("the agent's first offer", func(ev live.Event) bool { return ev.Type == live.EvOffer && ev.Party == first })
+	// The second participant stays silent past its minute; the next call
+	// on the negotiation records the expiry.
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if _, err := conv.Invite(ctx, res.ID, live.Observer, ""); err != nil {
+		t.Fatal(err)
+	}
+	expiry := waitFor("the expiry", func(ev live.Event) bool { return ev.Seq > offer1 && ev.Type == live.EvTurnExpired })
+	waitFor("the agent's second offer", func(ev live.Event) bool { return ev.Seq > expiry && ev.Type == live.EvOffer && ev.Party == first })
+	v, err = conv.Negotiation(ctx, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Turn != second || v.Round != 1 || v.Proposer != first {
+		t.Fatalf("after the agent's second offer: turn %s, round %d, proposer %s; want %s, 1, %s", v.Turn, v.Round, v.Proposer, second, first)
+	}
+}
