@@ -2,8 +2,11 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,7 +20,8 @@ import (
 // TestLoad is the bounded load test behind docs/performance.md: 100
 // negotiations, each driven by its two participants as remote clients of a
 // real `parley serve` on loopback, offering in turn for PARLEY_LOAD_SECONDS
-// seconds (default: skipped). It reports acknowledged durable actions per
+// seconds (default: skipped). With PARLEY_LOAD_PROFILE=DIR it saves the
+// server's CPU profile over the run as DIR/<database>.pprof. It reports acknowledged durable actions per
 // second and latency percentiles per database.
 func TestLoad(t *testing.T) {
 	secs, _ := strconv.Atoi(os.Getenv("PARLEY_LOAD_SECONDS"))
@@ -32,6 +36,12 @@ func TestLoad(t *testing.T) {
 				backend, flags = "sqlite", []string{"--sqlite-sync", "normal"}
 			}
 			db := crashBackends(t)[backend](t)
+			prof := os.Getenv("PARLEY_LOAD_PROFILE")
+			var debugAddr string
+			if prof != "" {
+				debugAddr = freePort(t)
+				flags = append(flags, "--debug-addr", debugAddr)
+			}
 			srv := startServer(t, freePort(t), db, flags...)
 			tr := &http.Transport{MaxIdleConnsPerHost: 400}
 			c := client.New(srv.url, "")
@@ -53,7 +63,14 @@ func TestLoad(t *testing.T) {
 					counts[i], errs[i] = len(acks), err
 				}()
 			}
-			time.Sleep(time.Duration(secs) * time.Second)
+			if prof != "" {
+				// A CPU profile of the server over the run, for go tool pprof.
+				if err := fetchProfile("http://"+debugAddr+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), filepath.Join(prof, name+".pprof")); err != nil {
+					t.Error(err)
+				}
+			} else {
+				time.Sleep(time.Duration(secs) * time.Second)
+			}
 			close(stop)
 			wg.Wait()
 			elapsed := time.Since(start)
@@ -78,4 +95,21 @@ func TestLoad(t *testing.T) {
 			t.Logf("%s: the server used %s of CPU (%.0f%% of one core over the whole run, setup included)", name, cpu.Round(time.Millisecond), 100*cpu.Seconds()/time.Since(start).Seconds())
 		})
 	}
+}
+
+// fetchProfile saves the profile served at url in file.
+func fetchProfile(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return os.WriteFile(file, b, 0o644)
 }
