@@ -176,11 +176,6 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return false
-	}
-	defer tx.Rollback(ctx)
 	var unknown []string
 	seen := map[string]bool{}
 	for _, r := range group {
@@ -192,7 +187,7 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	if len(unknown) > 0 {
-		rows, err := tx.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
+		rows, err := s.pool.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
 		if err != nil {
 			return false
 		}
@@ -248,17 +243,22 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 			next[id] = l
 		}
 	}
+	// One round trip: the statements of a batch sent without a BEGIN run
+	// in one implicit transaction, committed at its end, so a refused
+	// statement refuses them all.
 	if q.Len() > 0 {
-		if err := tx.SendBatch(ctx, &q).Close(); err != nil {
-			return false
+		if err := s.pool.SendBatch(ctx, &q).Close(); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				return false // refused: nothing stored; go batch by batch
+			}
+			// Whether it committed is unknown.
+			clear(last)
+			for _, r := range group {
+				r.err <- fmt.Errorf("postgres: commit: %w", err)
+			}
+			return true
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		clear(last)
-		for _, r := range group {
-			r.err <- fmt.Errorf("postgres: commit: %w", err)
-		}
-		return true
 	}
 	for id, l := range next {
 		last[id] = l

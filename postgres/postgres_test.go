@@ -78,3 +78,13 @@ INSERT INTO replies VALUES ('\x01', 'old', 200, '{}', 5);`); err != nil {
 		t.Fatalf("new reply: %+v, %v", got, err)
 	}
 }
+
+func BenchmarkCommit(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := postgres.Open(context.Background(), pgtest.DSN(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"parley"
 	"parley/live"
 
 	"parley/sqlite"
@@ -39,10 +40,65 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, open, reopen)
 }
 
-// TestMigrateReplies: a database whose replies table predates the
-// fingerprint column opens, keeps its replies (with no fingerprint) and
-// stores fingerprints from then on.
+func BenchmarkCommit(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(filepath.Join(b.TempDir(), "parley.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestMigrateReplies opens a database whose replies table has the first
+// layout (keyed by token hash and idempotency key): its replies are moved to
+// the appended layout, found by Reply and their keys still refused.
 func TestMigrateReplies(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE replies (token_hash BLOB NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+		body BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (token_hash, key)) WITHOUT ROWID;
+		INSERT INTO replies VALUES (x'0102', 'k1', 201, '{"a":1}', 5), (x'0102', 'k2', 200, '{"b":2}', 7);`
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	r, err := s.Reply(ctx, []byte{1, 2}, "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || string(r.Body) != `{"b":2}` || r.Created.UnixNano() != 7 || len(r.Fingerprint) != 0 {
+		t.Fatalf("migrated reply %+v, want status 200, body {\"b\":2}, created 7ns", r)
+	}
+	err = s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1, 2}, Key: "k1", Status: 200, Body: []byte("{}"), Created: time.Unix(0, 9)}})
+	if parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Fatalf("reusing a migrated key: %v, want a conflict", err)
+	}
+	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1, 2}, Key: "k3", Status: 200, Body: []byte("{}"), Created: time.Unix(0, 9)}}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Replies(ctx, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 {
+		t.Fatalf("%d replies after migration and one new, want 3", len(all))
+	}
+}
+
+// TestMigrateFingerprint: a database whose (appended) replies table
+// predates the fingerprint column opens, keeps its replies (with no
+// fingerprint) and stores fingerprints from then on.
+func TestMigrateFingerprint(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "old.db")
 	db, err := sql.Open("sqlite", "file:"+p)
@@ -50,14 +106,14 @@ func TestMigrateReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`CREATE TABLE replies (
+	id         INTEGER PRIMARY KEY,
 	token_hash BLOB NOT NULL,
 	key        TEXT NOT NULL,
 	status     INTEGER NOT NULL,
 	body       BLOB NOT NULL,
-	created    INTEGER NOT NULL,
-	PRIMARY KEY (token_hash, key)
-) WITHOUT ROWID;
-INSERT INTO replies VALUES (x'01', 'old', 200, '{}', 5);`); err != nil {
+	created    INTEGER NOT NULL
+);
+INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
