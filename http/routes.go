@@ -234,7 +234,7 @@ type CreateResponse struct {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call) error {
-	data, err := readBody(r)
+	data, err := c.read(r)
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ type InviteResponse struct {
 
 func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b InviteBody
-	if err := decode(r, &b); err != nil {
+	if err := c.decode(r, &b); err != nil {
 		return err
 	}
 	a := live.Action{Type: live.EvInvited, Invite: live.InvitedData{Role: b.Role, Party: b.Party}}
@@ -388,7 +388,7 @@ func invitationOf(evs []live.Event) string {
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	data, err := readBody(r)
+	data, err := c.read(r)
 	if err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c *call) error {
 
 func (s *Server) preferences(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b PreferencesBody
-	if err := decode(r, &b); err != nil {
+	if err := c.decode(r, &b); err != nil {
 		return err
 	}
 	a := live.Action{Type: live.EvPreferences, Preferences: &live.PreferencesData{Preferences: b.Preferences, Reservation: b.Reservation}}
@@ -412,7 +412,7 @@ func (s *Server) preferences(w http.ResponseWriter, r *http.Request, c *call) er
 // act returns the handler of a simple action.
 func (s *Server) act(typ string) func(w http.ResponseWriter, r *http.Request, c *call) error {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		data, err := readBody(r)
+		data, err := c.read(r)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,6 +102,27 @@ type call struct {
 	idem *service.Idem
 	// secret is the caller's token secret.
 	secret string
+	// body is the request body when it was read before the handler (to
+	// fingerprint an idempotent request), nil otherwise.
+	body []byte
+}
+
+// read returns the request body, read once.
+func (c *call) read(r *http.Request) ([]byte, error) {
+	if c.body != nil {
+		return c.body, nil
+	}
+	return readBody(r)
+}
+
+// decode reads the request body into v strictly: unknown fields, trailing
+// data and bodies over MaxBody are refused with an error naming the field.
+func (c *call) decode(r *http.Request, v any) error {
+	data, err := c.read(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(data, v)
 }
 
 // wrap adds authentication, role checks, idempotent replays, metrics and
@@ -154,12 +174,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 		}
 		if key != "" {
 			// The body is read here to fingerprint the request; the handler
-			// reads it again from memory.
+			// gets it from c.body.
 			data, err := readBody(r)
 			if err != nil {
 				return err
 			}
-			r.Body = io.NopCloser(bytes.NewReader(data))
+			if data == nil {
+				data = []byte{}
+			}
+			c.body = data
 			c.idem = &service.Idem{Key: key, Fingerprint: live.Fingerprint(r.Method, r.URL.Path, data)}
 			if c.tok != nil {
 				c.idem.TokenHash = c.tok.Hash
@@ -270,16 +293,6 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// decode reads a JSON body into v strictly: unknown fields, trailing data
-// and bodies over MaxBody are refused with an error naming the field.
-func decode(r *http.Request, v any) error {
-	data, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	return decodeBytes(data, v)
 }
 
 func readBody(r *http.Request) ([]byte, error) {

@@ -123,6 +123,17 @@ type Token struct {
 	Party string
 	// Created is when the token was issued.
 	Created time.Time
+	// Invitation caches InvitationID(Hash) (the service fills it; stores
+	// neither keep nor fill it). Use InvitationID.
+	Invitation string
+}
+
+// InvitationID returns the public identifier of the token's invitation.
+func (t *Token) InvitationID() string {
+	if t.Invitation != "" {
+		return t.Invitation
+	}
+	return InvitationID(t.Hash)
 }
 
 // tokenPrefix marks Parley tokens so that they are recognisable in logs and

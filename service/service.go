@@ -163,7 +163,7 @@ func (s *Service) noteRevoked(st *live.State) {
 
 // Revoked reports whether tok's invitation was revoked.
 func (s *Service) Revoked(tok *live.Token) bool {
-	_, ok := s.revoked.Load(revokedKey(tok.NegotiationID, live.InvitationID(tok.Hash)))
+	_, ok := s.revoked.Load(revokedKey(tok.NegotiationID, tok.InvitationID()))
 	return ok
 }
 
@@ -239,6 +239,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token,
 	if !t.Matches(secret) {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "unknown token")
 	}
+	t.Invitation = live.InvitationID(t.Hash)
 	s.tokens.Store(string(h), t)
 	if s.Revoked(t) {
 		return nil, errRevoked()
@@ -503,7 +504,7 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	if err != nil {
 		return nil, err
 	}
-	a.Role, a.Party, a.Self = tok.Role, tok.Party, live.InvitationID(tok.Hash)
+	a.Role, a.Party, a.Self = tok.Role, tok.Party, tok.InvitationID()
 	if a.Type == live.EvSuggestion {
 		sugg, err := s.suggest(e)
 		if err != nil {

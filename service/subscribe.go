@@ -38,7 +38,7 @@ func (s *Service) Subscribe(tok *live.Token) (*Subscription, error) {
 		return nil, err
 	}
 	c := make(chan live.Event, SubscriptionBuffer)
-	sub := &Subscription{C: c, c: c, role: tok.Role, party: tok.Party, invitation: live.InvitationID(tok.Hash), s: s, e: e}
+	sub := &Subscription{C: c, c: c, role: tok.Role, party: tok.Party, invitation: tok.InvitationID(), s: s, e: e}
 	e.mu.Lock()
 	if s.Revoked(tok) {
 		e.mu.Unlock()
