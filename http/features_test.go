@@ -114,6 +114,31 @@ func TestRevoke(t *testing.T) {
 			if err := <-streamErr; parley.ErrorCode(err) != parley.EUNAUTHORIZED {
 				t.Fatalf("the revoked token's stream ended with %v, want unauthorized", err)
 			}
+			// The convener's view lists the invitations in the order issued
+			// (its own, Buyer, Seller, Judge, Press, then the second Seller),
+			// the revoked one marked; no one else's view lists any.
+			cv, err := conv.Negotiation(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantInv := []httpapi.InvitationView{{ID: convInv, Role: live.Convener}, {Role: live.Participant, Party: "Buyer"},
+				{Role: live.Participant, Party: "Seller"}, {Role: live.Mediator, Party: "Judge"}, {Role: live.Observer, Party: "Press"},
+				{ID: inv, Role: live.Participant, Party: "Seller", Revoked: true}}
+			if len(cv.Invitations) != len(wantInv) {
+				t.Fatalf("convener's invitations %+v, want %d", cv.Invitations, len(wantInv))
+			}
+			for i, w := range wantInv {
+				g := cv.Invitations[i]
+				if w.ID == "" {
+					w.ID = live.InvitationID(live.HashSecret(tk[w.Party].Token))
+				}
+				if g != w {
+					t.Errorf("invitation %d: %+v, want %+v", i, g, w)
+				}
+			}
+			if bv, err := tk["Buyer"].Negotiation(ctx, id); err != nil || bv.Invitations != nil {
+				t.Fatalf("Buyer's view lists invitations: %+v, %v", bv.Invitations, err)
+			}
 			// Conveners see the revocation; no one else does.
 			for name, c := range tk {
 				evs, err := c.Events(ctx, id, before)

@@ -28,6 +28,8 @@ type View struct {
 	Mediator  string           `json:"mediator"`
 	// You are the caller's role and party.
 	You MeResponse `json:"you"`
+	// Invitations are the negotiation's invitations, for conveners only.
+	Invitations []InvitationView `json:"invitations,omitempty"`
 	// Private is the caller's own party with its preferences (participants
 	// only).
 	Private *scenario.Party `json:"private,omitempty"`
@@ -43,6 +45,14 @@ type View struct {
 	// Agreement is the deal and who accepted it when.
 	Agreement   map[string]string `json:"agreement,omitempty"`
 	Acceptances []live.Acceptance `json:"acceptances,omitempty"`
+}
+
+// InvitationView is one invitation as conveners see it (never its token).
+type InvitationView struct {
+	ID      string    `json:"id"`
+	Role    live.Role `json:"role"`
+	Party   string    `json:"party,omitempty"`
+	Revoked bool      `json:"revoked,omitempty"`
 }
 
 // VersionView is one text version and its public acceptances.
@@ -72,6 +82,11 @@ func ViewOf(st *live.State, role live.Role, party string) *View {
 	}
 	if role == live.Participant {
 		v.Private = st.PartyScenario(party)
+	}
+	if role == live.Convener {
+		for _, inv := range st.InvitationList() {
+			v.Invitations = append(v.Invitations, InvitationView{ID: inv.ID, Role: inv.Role, Party: inv.Party, Revoked: inv.Revoked})
+		}
 	}
 	if st.Phase == live.Running && n.Protocol == live.SAOP {
 		v.Turn = st.TurnParty()

@@ -189,6 +189,8 @@ type State struct {
 	Order []string
 	// Invitations are the invitations with an identifier, by identifier.
 	Invitations map[string]*Invitation
+	// invitations are the same in the order issued.
+	invitations []*Invitation
 
 	// SAOP.
 	Turn     int   // index in Order of the party to act
@@ -220,6 +222,10 @@ func NewState(n *Negotiation) (*State, error) {
 	}
 	return &State{N: n, Prefs: map[string]PreferencesData{}, Order: n.Participants(), Invitations: map[string]*Invitation{}, space: sp}, nil
 }
+
+// InvitationList returns the invitations with an identifier in the order
+// issued (shared: do not change them).
+func (s *State) InvitationList() []*Invitation { return s.invitations }
 
 // Space returns the outcome space.
 func (s *State) Space() *space.Space { return s.space }
@@ -302,7 +308,9 @@ func (s *State) apply(e *Event) error {
 			return err
 		}
 		if d.ID != "" {
-			s.Invitations[d.ID] = &Invitation{ID: d.ID, Role: d.Role, Party: d.Party, First: e.Seq == 2 && d.Role == Convener}
+			inv := &Invitation{ID: d.ID, Role: d.Role, Party: d.Party, First: e.Seq == 2 && d.Role == Convener}
+			s.Invitations[d.ID] = inv
+			s.invitations = append(s.invitations, inv)
 		}
 	case EvRevoked:
 		var d RevokedData
