@@ -106,7 +106,6 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 			return nil, err
 		}
 		e.st = state
-		s.noteRevoked(state)
 		s.negs[n.ID] = e
 	}
 	for id, e := range s.negs {
@@ -126,7 +125,8 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 	return s, nil
 }
 
-// replay rebuilds a negotiation's state from its stored events.
+// replay rebuilds a negotiation's state from its stored events (and indexes
+// its revoked invitations).
 func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State, error) {
 	state, err := live.NewState(n)
 	if err != nil {
@@ -141,6 +141,7 @@ func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State,
 			return nil, fmt.Errorf("replay: %w", err)
 		}
 	}
+	s.noteRevoked(state)
 	return state, nil
 }
 
@@ -588,7 +589,6 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 		// commit): rebuild the state from the store to stay in step.
 		if st, rerr := s.replay(context.WithoutCancel(ctx), e.st.N); rerr == nil {
 			e.st = st
-			s.noteRevoked(st)
 		}
 		return fmt.Errorf("store events: %w", err)
 	}
@@ -609,31 +609,39 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 		if logged {
 			s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
 		}
-		if ev.Type == live.EvStarted || !e.st.TurnDeadline().IsZero() {
+		if ev.Type == live.EvStarted {
 			s.schedule(ev.NegotiationID, e)
-		}
-		if ev.Type == live.EvRevoked {
-			s.revokeSubscriptions(e, ev)
 		}
 		if e.st.Phase.Over() && e.timer != nil {
 			e.timer.Stop()
 		}
 	}
+	s.noteEvents(e, b.Events)
 	return nil
 }
 
-// revokeSubscriptions notes a revocation and ends the revoked token's live
-// streams (entry locked).
-func (s *Service) revokeSubscriptions(e *entry, ev *live.Event) {
-	s.noteRevoked(e.st)
-	var d live.RevokedData
-	if json.Unmarshal(ev.Data, &d) != nil {
-		return
+// noteEvents does what events just applied to a locked entry's state call
+// for besides publishing them: it re-arms the timer at the new SAOP turn's
+// end, and for a revocation indexes it and ends the revoked token's live
+// streams. Every path that applies events (commits, catching up) calls it.
+func (s *Service) noteEvents(e *entry, evs []live.Event) {
+	if len(evs) > 0 && !e.st.TurnDeadline().IsZero() {
+		s.schedule(e.st.N.ID, e)
 	}
-	for sub := range e.subs {
-		if sub.invitation == d.ID {
-			delete(e.subs, sub)
-			sub.close()
+	for i := range evs {
+		if evs[i].Type != live.EvRevoked {
+			continue
+		}
+		s.noteRevoked(e.st)
+		var d live.RevokedData
+		if json.Unmarshal(evs[i].Data, &d) != nil {
+			continue
+		}
+		for sub := range e.subs {
+			if sub.invitation == d.ID {
+				delete(e.subs, sub)
+				sub.close()
+			}
 		}
 	}
 }
