@@ -139,6 +139,10 @@ async function convene() {
     el('option', { value: 'singletext' }, 'Single text, drafted by the mediator'),
     el('option', { value: 'broker' }, 'Single text, drafted by the automatic broker'));
   const duration = el('input', { type: 'text', id: 'duration', value: '2h', size: 8, 'aria-describedby': 'duration-help' });
+  const turnLimit = el('input', { type: 'text', id: 'turn_limit', value: '', placeholder: 'none', size: 8, 'aria-describedby': 'turn-limit-help' });
+  const turnRow = el('div', { class: 'row' }, el('label', { for: 'turn_limit' }, 'Time per turn'), turnLimit,
+    el('span', { id: 'turn-limit-help', class: 'muted' }, 'optional, e.g. 10m: a turn not used in time passes to the next participant'));
+  protocol.addEventListener('change', () => { turnRow.hidden = protocol.value !== 'saop'; });
 
   const form = el('form', { id: 'convene', class: 'card', onsubmit: (e) => { e.preventDefault(); create(); } },
     el('h1', {}, 'Convene a negotiation'),
@@ -149,12 +153,14 @@ async function convene() {
     el('div', { class: 'row' }, el('label', { for: 'protocol' }, 'Protocol'), protocol),
     el('div', { class: 'row' }, el('label', { for: 'duration' }, 'Deadline after the start'), duration,
       el('span', { id: 'duration-help', class: 'muted' }, 'e.g. 90m, 2h, 72h')),
+    turnRow,
     el('div', { class: 'row' }, el('button', { type: 'submit', id: 'create' }, 'Create the negotiation')));
   const linksCard = el('section', { id: 'links', class: 'card', hidden: true, 'aria-live': 'polite' });
   main.append(el('div', { class: 'grid' }, form, linksCard));
 
   async function create() {
     const body = { title: title.value.trim(), protocol: protocol.value, duration: duration.value.trim() };
+    if (protocol.value === 'saop' && turnLimit.value.trim()) body.turn_limit = turnLimit.value.trim();
     const src = $('input[name=source]:checked').value;
     if (src === 'example') body.example = exSel.value;
     else if (src === 'upload') {
@@ -760,7 +766,7 @@ function renderConvener() {
       el('button', { type: 'button', id: 'stop', class: 'danger', disabled: v.phase !== 'setup' && v.phase !== 'running', onclick: () => {
         if (confirm('Stop the negotiation without agreement?')) act('Stopping', () => api('POST', S.base + '/stop', S.token, { comment: 'stopped by the convener' }));
       } }, 'Stop')),
-    el('p', { class: 'muted' }, 'Protocol ' + v.protocol + '; deadline ' + v.duration + ' after the start. Parties: ' + v.parties.map(p => p.name + ' (' + p.role + ')').join(', ') + '.')];
+    el('p', { class: 'muted' }, 'Protocol ' + v.protocol + '; deadline ' + v.duration + ' after the start' + (v.turn_limit ? '; ' + v.turn_limit + ' per turn' : '') + '. Parties: ' + v.parties.map(p => p.name + ' (' + p.role + ')').join(', ') + '.')];
   card.replaceChildren(...kids);
   if (links) {
     const lc = el('div', { id: 'links' });
