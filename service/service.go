@@ -529,6 +529,7 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	var secret string
 	var hash []byte
 	if a.Type == live.EvInvited {
+		var err error
 		if secret, hash, err = live.NewSecret(); err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func at(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
-const tiny = `name: tiny
+const tinyYAML = `name: tiny
 issues: [{name: price, type: categorical, values: [low, mid, high]}]
 parties:
   - {name: Buyer, role: participant, preferences: {linear: {issues: {price: {weight: 1, values: {low: 1, mid: 0.5, high: 0}}}}}}
@@ -37,7 +37,7 @@ parties:
   - {name: Press, role: observer}
 `
 
-func open(t *testing.T, st store.Store, c *clock) *service.Service {
+func openAt(t *testing.T, st store.Store, c *clock) *service.Service {
 	t.Helper()
 	svc, err := service.Open(context.Background(), st, service.Options{Now: c.now})
 	if err != nil {
@@ -53,7 +53,7 @@ func open(t *testing.T, st store.Store, c *clock) *service.Service {
 func saop(t *testing.T, svc *service.Service, turn time.Duration) (string, map[string]*live.Token) {
 	t.Helper()
 	ctx := context.Background()
-	sc, err := scenario.Parse([]byte(tiny), "tiny.yaml")
+	sc, err := scenario.Parse([]byte(tinyYAML), "tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func saop(t *testing.T, svc *service.Service, turn time.Duration) (string, map[s
 	return cr.Negotiation.ID, toks
 }
 
-func state(t *testing.T, svc *service.Service, id string) (turn string, seq int64, last live.Event, deadline time.Time) {
+func turnState(t *testing.T, svc *service.Service, id string) (turn string, seq int64, last live.Event, deadline time.Time) {
 	t.Helper()
 	err := svc.State(id, func(st *live.State) { turn, seq, deadline = st.TurnParty(), st.Seq, st.TurnDeadline() })
 	if err != nil {
@@ -102,7 +102,7 @@ func expired(t *testing.T, e live.Event, party string, deadline, when time.Time)
 func TestTurnLimit(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: t0}
-	svc := open(t, memstore.New(), c)
+	svc := openAt(t, memstore.New(), c)
 	id, tk := saop(t, svc, 10*time.Minute)
 	if _, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvStarted}, nil); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestTurnLimit(t *testing.T) {
 		_, err := svc.Act(ctx, tk[p], live.Action{Type: live.EvOffer, Outcome: map[string]string{"price": price}}, nil)
 		return err
 	}
-	turn, seq, _, dl := state(t, svc, id)
+	turn, seq, _, dl := turnState(t, svc, id)
 	if turn != "Buyer" || !dl.Equal(at(10)) {
 		t.Fatalf("after the start: turn %s until %s, want Buyer until %s", turn, dl, at(10))
 	}
@@ -124,7 +124,7 @@ func TestTurnLimit(t *testing.T) {
 	if err := offer("Seller", "high"); parley.ErrorCode(err) != parley.ECONFLICT || !strings.Contains(err.Error(), "your turn expired at 2026-11-29T12:10:00Z") {
 		t.Fatalf("Seller offering at the end of its turn: %v, want a conflict saying its turn expired at 12:10", err)
 	}
-	turn, seq2, last, dl := state(t, svc, id)
+	turn, seq2, last, dl := turnState(t, svc, id)
 	expired(t, last, "Seller", at(10), at(10))
 	if turn != "Buyer" || seq2 != seq+2 || !dl.Equal(at(20)) {
 		t.Fatalf("after Seller's expiry: turn %s until %s, seq %d; want Buyer until %s, seq %d", turn, dl, seq2, at(20), seq+2)
@@ -158,8 +158,8 @@ func TestTurnLimit(t *testing.T) {
 
 func TestTurnLimitValidation(t *testing.T) {
 	c := &clock{t: t0}
-	svc := open(t, memstore.New(), c)
-	sc, err := scenario.Parse([]byte(tiny), "tiny.yaml")
+	svc := openAt(t, memstore.New(), c)
+	sc, err := scenario.Parse([]byte(tinyYAML), "tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestTurnExpiresOnRestart(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
 	c := &clock{t: t0}
-	svc := open(t, st, c)
+	svc := openAt(t, st, c)
 	id, tk := saop(t, svc, 10*time.Minute)
 	if _, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvStarted}, nil); err != nil {
 		t.Fatal(err)
@@ -195,12 +195,12 @@ func TestTurnExpiresOnRestart(t *testing.T) {
 	if _, err := svc.Act(ctx, tk["Buyer"], live.Action{Type: live.EvOffer, Outcome: map[string]string{"price": "mid"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, seq, _, _ := state(t, svc, id)
+	_, seq, _, _ := turnState(t, svc, id)
 	svc.Close()
 	// Down from 1m to 30m: Seller's turn ended at 11m.
 	c.set(at(30))
-	svc = open(t, st, c)
-	turn, seq2, last, dl := state(t, svc, id)
+	svc = openAt(t, st, c)
+	turn, seq2, last, dl := turnState(t, svc, id)
 	expired(t, last, "Seller", at(11), at(30))
 	if turn != "Buyer" || seq2 != seq+1 || !dl.Equal(at(40)) {
 		t.Fatalf("after the restart: turn %s until %s, seq %d; want Buyer until %s, seq %d", turn, dl, seq2, at(40), seq+1)
@@ -208,15 +208,15 @@ func TestTurnExpiresOnRestart(t *testing.T) {
 	// A restart before the next expiry records nothing.
 	svc.Close()
 	c.set(at(39))
-	svc = open(t, st, c)
-	if _, seq3, _, _ := state(t, svc, id); seq3 != seq2 {
+	svc = openAt(t, st, c)
+	if _, seq3, _, _ := turnState(t, svc, id); seq3 != seq2 {
 		t.Fatalf("a restart inside a turn stored %d events", seq3-seq2)
 	}
 	// Down past the negotiation's deadline: it times out, no turn expires.
 	svc.Close()
 	c.set(at(61))
-	svc = open(t, st, c)
-	_, seq4, last, _ := state(t, svc, id)
+	svc = openAt(t, st, c)
+	_, seq4, last, _ := turnState(t, svc, id)
 	if last.Type != live.EvTimeout || seq4 != seq2+1 {
 		t.Fatalf("after the deadline: last event %s (seq %d), want a timeout at seq %d", last.Type, seq4, seq2+1)
 	}
@@ -228,7 +228,7 @@ func TestRevokeSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
 	c := &clock{t: t0}
-	svc := open(t, st, c)
+	svc := openAt(t, st, c)
 	id, tk := saop(t, svc, 0)
 	res, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvInvited, Invite: live.InvitedData{Role: live.Observer, Party: "Press"}}, nil)
 	if err != nil {
@@ -261,7 +261,7 @@ func TestRevokeSurvivesRestart(t *testing.T) {
 		t.Fatalf("subscribing with a revoked token: %v", err)
 	}
 	svc.Close()
-	svc = open(t, st, c)
+	svc = openAt(t, st, c)
 	if _, err := svc.Authenticate(ctx, press); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
 		t.Fatalf("revoked token after a restart: %v, want unauthorized", err)
 	}
