@@ -201,6 +201,9 @@ type State struct {
 	// TurnStart is when the current SAOP turn began: the start, the last
 	// offer or acceptance, or the last turn expiry.
 	TurnStart time.Time
+	// Expired is the last turn expiry, until the next offer or acceptance
+	// (to tell a late participant why it is refused).
+	Expired *TurnExpiredData
 
 	// Text protocols.
 	Versions []Version
@@ -323,7 +326,11 @@ func (s *State) apply(e *Event) error {
 		}
 		inv.Revoked = true
 	case EvTurnExpired:
-		s.Accepts = nil
+		var d TurnExpiredData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		s.Accepts, s.Expired = nil, &d
 		s.advance()
 		s.TurnStart = e.Time
 	case EvPreferences:
@@ -349,12 +356,12 @@ func (s *State) apply(e *Event) error {
 		if err != nil {
 			return err
 		}
-		s.Offer, s.Proposer, s.Accepts, s.offerAt = o, e.Party, nil, e.Time
+		s.Offer, s.Proposer, s.Accepts, s.offerAt, s.Expired = o, e.Party, nil, e.Time, nil
 		s.advance()
 		s.TurnStart = e.Time
 	case EvAccept:
 		if s.N.Protocol == SAOP {
-			s.Accepts = append(s.Accepts, Acceptance{Party: e.Party, At: e.Time})
+			s.Accepts, s.Expired = append(s.Accepts, Acceptance{Party: e.Party, At: e.Time}), nil
 			s.advance()
 			s.TurnStart = e.Time
 			return nil
@@ -713,10 +720,14 @@ func (s *State) protocol(p string) error {
 }
 
 func (s *State) myTurn(party string) error {
-	if t := s.TurnParty(); t != party {
-		return conflict("not your turn: it is %s's turn", t)
+	t := s.TurnParty()
+	switch {
+	case t == party:
+		return nil
+	case s.Expired != nil && s.Expired.Party == party:
+		return conflict("your turn expired at %s; it is %s's turn", s.Expired.Deadline.UTC().Format(time.RFC3339), t)
 	}
-	return nil
+	return conflict("not your turn: it is %s's turn", t)
 }
 
 func (s *State) parseOutcome(m map[string]string) ([]int, error) {

@@ -71,11 +71,16 @@ func TestTurnExpiry(t *testing.T) {
 	if st.TurnParty() != "C" || st.Offer == nil || st.Offer[0] != 1 || st.Proposer != "A" || st.Round != 0 {
 		t.Fatalf("after B's expiry: turn %s, offer %v by %s, round %d; want C, [1] by A, 0", st.TurnParty(), st.Offer, st.Proposer, st.Round)
 	}
-	// B may not act on C's turn.
-	if _, err := st.Decide(at(16), Action{Type: EvAccept, Role: Participant, Party: "B"}); parley.ErrorCode(err) != parley.ECONFLICT {
+	// B may not act on C's turn; it is told its turn expired.
+	if _, err := st.Decide(at(16), Action{Type: EvAccept, Role: Participant, Party: "B"}); parley.ErrorCode(err) != parley.ECONFLICT ||
+		message(err) != "your turn expired at 2026-11-29T12:15:00Z; it is C's turn" {
 		t.Fatalf("B acting on C's turn: %v", err)
 	}
 	do(t, st, at(16), Action{Type: EvAccept, Role: Participant, Party: "C"})
+	// After C's acceptance B is merely out of turn.
+	if _, err := st.Decide(at(16), Action{Type: EvAccept, Role: Participant, Party: "B"}); message(err) != "not your turn: it is A's turn" {
+		t.Fatalf("B acting on A's turn: %v", err)
+	}
 	// A's turn runs 16m to 26m; it expires, recorded late at 30m (as after
 	// a server restart): B's turn then runs from 30m, and C's acceptance no
 	// longer counts (acceptances must come in a row).

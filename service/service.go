@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -521,8 +520,6 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	now := s.now().UTC()
 	// A turn that has expired and whose timer has not fired yet expires
 	// first: the action is decided on the turn it falls in.
-	late := e.st.TurnExpiry(now) != nil && e.st.TurnParty() == a.Party && (a.Type == live.EvOffer || a.Type == live.EvAccept)
-	lateAt := e.st.TurnDeadline()
 	if err := s.expireTurn(ctx, e, now); err != nil {
 		return nil, err
 	}
@@ -536,12 +533,6 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 		a.Invite.ID = live.InvitationID(hash)
 	}
 	evs, err := e.st.Decide(now, a)
-	if err != nil && late && parley.ErrorCode(err) == parley.ECONFLICT {
-		var pe *parley.Error
-		if errors.As(err, &pe) {
-			err = parley.Errorf(parley.ECONFLICT, "your turn expired at %s; %s", lateAt.UTC().Format(time.RFC3339), pe.Message)
-		}
-	}
 	if err != nil {
 		if parley.ErrorCode(err) == parley.ECONFLICT && e.st.Phase == live.Running && !now.Before(e.st.Deadline) {
 			// The deadline passed and its timer has not fired yet: fire it.
