@@ -594,6 +594,7 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	}
 	s.Actions.Add(int64(len(b.Events)))
 	s.Commits.Add(1)
+	s.noteEvents(e, b.Events) // before publishing: a revocation is in force once heard of
 	s.publish(e, b.Events)
 	logged := s.log.Enabled(ctx, slog.LevelInfo)
 	for i := range b.Events {
@@ -608,7 +609,6 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 			e.timer.Stop()
 		}
 	}
-	s.noteEvents(e, b.Events)
 	return nil
 }
 
