@@ -284,7 +284,8 @@ func (s *Service) standBy(e *entry) {
 			return
 		}
 		if len(e.st.Versions) != versions {
-			return // the other replica drafted it
+			s.standBy(e) // the other replica drafted it: stand by for the next
+			return
 		}
 		if err := s.followUp(ctx, e); err != nil {
 			s.log.Error("broker standby", "negotiation", e.st.N.ID, "err", err)

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -47,17 +48,21 @@ type negotiation struct {
 	subs    [2]*service.Subscription
 }
 
-// setUp creates a negotiation through a, subscribes the convener on both
-// replicas, invites the Buyer through b and the Seller through a, and
+// setUp creates a SAOP negotiation through a, subscribes the convener on
+// both replicas, invites the Buyer through b and the Seller through a, and
 // starts it through b.
 func setUp(t *testing.T, a, b *service.Service, duration time.Duration) *negotiation {
+	return setUpProtocol(t, a, b, live.SAOP, duration)
+}
+
+func setUpProtocol(t *testing.T, a, b *service.Service, protocol string, duration time.Duration) *negotiation {
 	t.Helper()
 	ctx := context.Background()
 	sc, err := scenario.Parse([]byte(tiny), "tiny.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := a.Create(ctx, service.CreateRequest{Protocol: live.SAOP, Duration: duration, Scenario: sc}, nil)
+	c, err := a.Create(ctx, service.CreateRequest{Protocol: protocol, Duration: duration, Scenario: sc}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,5 +304,89 @@ func TestReplicasDeadline(t *testing.T) {
 		if ph != live.TimedOut {
 			t.Fatalf("replica %d: phase %s, want timed_out", r, ph)
 		}
+	}
+}
+
+// texts reads a subscription until it has delivered text version v.
+func texts(t *testing.T, sub *service.Subscription, v int) live.Event {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e, ok := <-sub.C:
+			if !ok {
+				t.Fatal("subscription closed")
+			}
+			var d live.OfferData
+			if e.Type == live.EvText {
+				if err := json.Unmarshal(e.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Version == v {
+					return e
+				}
+			}
+		case <-timeout:
+			t.Fatalf("no text version %d in 30 s", v)
+		}
+	}
+}
+
+// TestReplicasBroker runs the automatic broker on two replicas: the replica
+// that stores the last answer to a text drafts the next one, once; when it
+// is gone before drafting it, the other replica drafts it after the grace
+// period.
+func TestReplicasBroker(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := replica(t, dsn), replica(t, dsn)
+	ctx := context.Background()
+	// Pace: 1.2 s between texts.
+	n := setUpProtocol(t, a, b, live.Broker, 20*time.Minute)
+	critique := live.Action{Type: live.EvCritique, Blocking: []string{"price"}, Comment: "no"}
+	for r := range n.subs {
+		texts(t, n.subs[r], 1)
+	}
+	// Round 1: the Buyer answers through a, the Seller through b; b drafts
+	// text 2 once the pace allows, and both replicas see it.
+	if _, err := a.Act(ctx, n.parties[0], critique, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Act(ctx, n.parties[1], critique, nil); err != nil {
+		t.Fatal(err)
+	}
+	for r := range n.subs {
+		if e := texts(t, n.subs[r], 2); r == 1 && e.Party != "broker" {
+			t.Fatalf("text 2 by %q", e.Party)
+		}
+	}
+	// Round 2: b stores the last answer and stops before drafting (the
+	// pace holds the text back): a drafts text 3.
+	if _, err := a.Act(ctx, n.parties[0], critique, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Act(ctx, n.parties[1], critique, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	texts(t, n.subs[0], 3)
+	stored, err := a.Store().Events(ctx, n.id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Verify(live.LinksOf(stored)); err != nil {
+		t.Fatalf("audit chain: %v", err)
+	}
+	var versions []int
+	for _, e := range stored {
+		if e.Type == live.EvText {
+			var d live.OfferData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			versions = append(versions, d.Version)
+		}
+	}
+	if fmt.Sprint(versions) != "[1 2 3]" {
+		t.Fatalf("stored text versions %v, want [1 2 3]", versions)
 	}
 }
