@@ -186,13 +186,8 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return false
-	}
-	defer tx.Rollback(ctx)
 	var unknown []string
-	seen := map[string]bool{} // sequence numbers read in this transaction
+	seen := map[string]bool{} // sequence numbers read from the database for this group
 	for _, r := range group {
 		for _, e := range r.b.Events {
 			if _, ok := last[e.NegotiationID]; !ok && !seen[e.NegotiationID] {
@@ -202,7 +197,7 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	if len(unknown) > 0 {
-		rows, err := tx.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
+		rows, err := s.pool.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
 		if err != nil {
 			return false
 		}
@@ -268,17 +263,22 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 	for id, l := range next {
 		q.Queue("SELECT pg_notify($1, $2)", s.channel, notice(id, l))
 	}
+	// One round trip: the statements of a batch sent without a BEGIN run
+	// in one implicit transaction, committed at its end, so a refused
+	// statement refuses them all (and its notifications are not sent).
 	if q.Len() > 0 {
-		if err := tx.SendBatch(ctx, &q).Close(); err != nil {
-			return false
+		if err := s.pool.SendBatch(ctx, &q).Close(); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				return false // refused: nothing stored; go batch by batch
+			}
+			// Whether it committed is unknown.
+			clear(last)
+			for _, r := range group {
+				r.err <- fmt.Errorf("postgres: commit: %w", err)
+			}
+			return true
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		clear(last)
-		for _, r := range group {
-			r.err <- fmt.Errorf("postgres: commit: %w", err)
-		}
-		return true
 	}
 	for id, l := range next {
 		last[id] = l

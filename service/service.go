@@ -564,9 +564,12 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	s.Actions.Add(int64(len(b.Events)))
 	s.Commits.Add(1)
 	s.publish(e, b.Events)
+	logged := s.log.Enabled(ctx, slog.LevelInfo)
 	for i := range b.Events {
 		ev := &b.Events[i]
-		s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
+		if logged {
+			s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
+		}
 		if ev.Type == live.EvStarted {
 			s.schedule(ev.NegotiationID, e)
 		}
