@@ -30,20 +30,24 @@ func channelOf(schema *string) string {
 	return ch
 }
 
-// notice is the payload of a commit's notification: "negotiation:seq".
-func notice(id string, seq int64) string { return id + ":" + strconv.FormatInt(seq, 10) }
+// notice is the payload of a commit's notification: "origin negotiation
+// seq".
+func (s *Store) notice(id string, seq int64) string {
+	return s.origin + " " + id + " " + strconv.FormatInt(seq, 10)
+}
 
 // parseNotice reads a notification payload.
-func parseNotice(p string) (string, int64, bool) {
-	i := strings.LastIndexByte(p, ':')
-	if i <= 0 {
-		return "", 0, false
+func parseNotice(p string) (origin, id string, seq int64, ok bool) {
+	origin, rest, ok1 := strings.Cut(p, " ")
+	i := strings.LastIndexByte(rest, ' ')
+	if !ok1 || i <= 0 {
+		return "", "", 0, false
 	}
-	seq, err := strconv.ParseInt(p[i+1:], 10, 64)
+	seq, err := strconv.ParseInt(rest[i+1:], 10, 64)
 	if err != nil {
-		return "", 0, false
+		return "", "", 0, false
 	}
-	return p[:i], seq, true
+	return origin, rest[:i], seq, true
 }
 
 // ListenerName is the application_name of the connection that listens for
@@ -52,7 +56,8 @@ const ListenerName = "parley-listen"
 
 // Listen implements store.Notifier: it holds a connection of its own that
 // LISTENs on the schema's channel, and reconnects (after 0.1 s, doubling
-// up to 5 s) when the connection is lost.
+// up to 5 s) when the connection is lost. It does not report the commits
+// made through this Store: its server holds those events already.
 func (s *Store) Listen(ctx context.Context, f func(store.Notice)) {
 	wait := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -95,7 +100,7 @@ func (s *Store) listen(ctx context.Context, f func(store.Notice)) (bool, error) 
 		if n.Channel != s.channel {
 			continue
 		}
-		if id, seq, ok := parseNotice(n.Payload); ok {
+		if origin, id, seq, ok := parseNotice(n.Payload); ok && origin != s.origin {
 			f(store.Notice{Negotiation: id, Seq: seq})
 		}
 	}

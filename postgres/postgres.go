@@ -64,9 +64,12 @@ type Store struct {
 	// channel is the LISTEN/NOTIFY channel of the store's schema
 	// (channels are per database, not per schema).
 	channel string
-	reqs    chan *request
-	done    chan struct{}
-	closed  chan struct{}
+	// origin marks this store's notifications, which its own listener
+	// skips: its server applied those events already.
+	origin string
+	reqs   chan *request
+	done   chan struct{}
+	closed chan struct{}
 }
 
 type request struct {
@@ -105,7 +108,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: current schema: %w", err)
 	}
-	s := &Store{pool: pool, channel: channelOf(sch), reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
+	origin, err := live.NewID()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, channel: channelOf(sch), origin: origin[:16], reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
 	go s.writer()
 	return s, nil
 }
@@ -261,7 +269,7 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	for id, l := range next {
-		q.Queue("SELECT pg_notify($1, $2)", s.channel, notice(id, l))
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
 	}
 	// One round trip: the statements of a batch sent without a BEGIN run
 	// in one implicit transaction, committed at its end, so a refused
@@ -341,7 +349,7 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 		notify[e.NegotiationID] = max(notify[e.NegotiationID], e.Seq)
 	}
 	for id, l := range notify {
-		q.Queue("SELECT pg_notify($1, $2)", s.channel, notice(id, l))
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
 	}
 	br := tx.SendBatch(ctx, &q)
 	if b.Negotiation != nil {

@@ -23,8 +23,8 @@ import (
 // and the broker's texts go the same way: every replica arms the timers,
 // one timeout is stored and the others catch up on it.
 //
-// The store notifies every commit (store.Notifier); a notice of events a
-// replica does not hold makes it catch up, so that its subscribers see
+// The store notifies every other replica's commits (store.Notifier); a
+// notice of events a replica does not hold makes it catch up, so that its subscribers see
 // the events written through the others, in order and once (all of it
 // happens under the entry's lock, and an event is published only when
 // applied, in sequence). Negotiations created through another replica are
@@ -100,7 +100,7 @@ func (s *Service) noticed(id string, seq int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st.Seq >= seq || s.closed.Load() {
-		return // our own commit, or already caught up
+		return // already caught up
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
 	defer cancel()

@@ -46,9 +46,9 @@ type Store interface {
 // others commit, so that it can bring its in-memory state up to date and
 // stream them to its own subscribers.
 type Notifier interface {
-	// Listen calls f with a Notice for every commit of events by any
-	// server on the store (this one included), on one goroutine and in
-	// commit order, until ctx ends; then it returns. Each time it
+	// Listen calls f with a Notice for every commit of events by the
+	// other servers on the store (not those made through this Store), on
+	// one goroutine and in commit order, until ctx ends; then it returns. Each time it
 	// (re)connects, the first notice has Resync set: notices may have
 	// been missed before it. A lost connection is reported as a notice
 	// with Err set, and Listen reconnects.
