@@ -479,8 +479,8 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	for attempt := 1; ; attempt++ {
 		before := e.st.Seq
 		res, err := s.act(ctx, e, tok, a, idem)
-		if err == nil || !s.shared || attempt == maxAttempts {
-			return res, err
+		if err == nil || !s.shared || attempt == maxAttempts || parley.ErrorCode(err) != parley.ECONFLICT {
+			return res, err // (a commit that may have happened is not retried)
 		}
 		// Another replica may have acted first (a refusal on a stale
 		// state, a commit refused for its sequence number): perhaps with
