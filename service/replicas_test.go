@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"parley"
 	"parley/live"
 	"parley/postgres"
@@ -388,5 +390,64 @@ func TestReplicasBroker(t *testing.T) {
 	}
 	if fmt.Sprint(versions) != "[1 2 3]" {
 		t.Fatalf("stored text versions %v, want [1 2 3]", versions)
+	}
+}
+
+// killListeners ends the connections on which the replicas of the test's
+// schema listen for notifications.
+func killListeners(t *testing.T, dsn string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var killed int
+	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND query = 'LISTEN "parley_' || current_schema() || '"'`, postgres.ListenerName).Scan(&killed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return killed
+}
+
+// TestReplicasResync kills the replicas' listening connections and makes
+// offers through one replica at once, while the notices cannot arrive: the
+// other replica's subscriber still gets every event, in order and once,
+// from the catch-up that follows the reconnection.
+func TestReplicasResync(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := replica(t, dsn), replica(t, dsn)
+	ctx := context.Background()
+	n := setUp(t, a, b, time.Hour)
+	if k := killListeners(t, dsn); k != 2 {
+		t.Fatalf("%d listening connections ended, want 2 (one per replica)", k)
+	}
+	var acked []live.Event
+	for i := 0; i < 6; i++ {
+		res, err := b.Act(ctx, n.parties[i%2], offer(i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked = append(acked, res.Events...)
+	}
+	stored, err := a.Store().Events(ctx, n.id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := acked[len(acked)-1].Seq
+	if int64(len(stored)) != last {
+		t.Fatalf("%d events stored, want %d", len(stored), last)
+	}
+	got := received(t, n.subs[0], last)
+	want := stored[2:]
+	if len(got) != len(want) {
+		t.Fatalf("replica a delivered %d events, want %d", len(got), len(want))
+	}
+	for k := range want {
+		if got[k].Hash != want[k].Hash {
+			t.Fatalf("replica a: event %d delivered is not the stored one", want[k].Seq)
+		}
 	}
 }
