@@ -109,7 +109,9 @@ func sameAsStored(t *testing.T, streams [2][]live.Event, stored []live.Event, se
 // convener's event stream on each replica sees every event once and in
 // order (the events written through the other replica come from the
 // store's notifications). A second negotiation's deadline, armed on both
-// replicas, fires once and both streams see it. The audit chains verify.
+// replicas, fires once and both streams see it. A third one is started
+// through a replica that is then killed: the other takes its requests and
+// fires its deadline. The audit chains verify.
 func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs two parley serve processes")
@@ -195,14 +197,45 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 
-	out, err := exec.Command(parleyBinary(t), "audit", "--db", db).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "2 negotiations, 0 broken") {
-		t.Fatalf("audit: %v\n%s", err, out)
-	}
 	for r, tb := range []*replicated{n, d} {
-		out, err = exec.Command(parleyBinary(t), "audit", "--server", srv[r].url, "--token", tb.conv).CombinedOutput()
+		out, err := exec.Command(parleyBinary(t), "audit", "--server", srv[r].url, "--token", tb.conv).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), tb.id+": ok") {
 			t.Fatalf("audit through replica %d: %v\n%s", r, err, out)
 		}
+	}
+
+	// Failover: a negotiation started through replica 0, which is then
+	// killed; replica 1 fires its deadline and the Buyer, whose client
+	// fails over to replica 1, acts there in between.
+	f := setUpReplicated(t, ctx, on, 0, "3s")
+	if _, err := on(0, f.conv).Start(ctx, f.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := on(0, f.parties[0]).Offer(ctx, f.id, map[string]string{"price": "low", "days": "9"}); err != nil {
+		t.Fatal(err)
+	}
+	srv[0].kill(t)
+	if _, err := on(1, f.parties[1]).Offer(ctx, f.id, map[string]string{"price": "high", "days": "1"}); err != nil {
+		t.Fatalf("offer through the surviving replica: %v", err)
+	}
+	var timedOut []live.Event
+	err = on(1, f.conv).Stream(ctx, f.id, f.setup, func(e live.Event) error {
+		timedOut = append(timedOut, e)
+		if e.Type == live.EvTimeout {
+			return client.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("stream on the surviving replica: %v", err)
+	}
+	// The start, two offers, the time-out.
+	if len(timedOut) != 4 || timedOut[3].Seq != f.setup+4 {
+		t.Fatalf("surviving replica streamed %d events, want the start, two offers and the time-out", len(timedOut))
+	}
+
+	out, err := exec.Command(parleyBinary(t), "audit", "--db", db).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3 negotiations, 0 broken") {
+		t.Fatalf("audit: %v\n%s", err, out)
 	}
 }
