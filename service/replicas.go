@@ -204,6 +204,7 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (int, error) {
 		}
 	}
 	s.applied(e, evs)
+	s.CaughtUp.Add(int64(len(evs)))
 	return len(evs), nil
 }
 

@@ -235,6 +235,12 @@ func TestTwoReplicas(t *testing.T) {
 			}
 		}
 	}
+	// Each replica applied events the other wrote.
+	for r, svc := range reps {
+		if svc.CaughtUp.Load() == 0 {
+			t.Fatalf("replica %d caught up on no event", r)
+		}
+	}
 	// Both replicas hold the same state.
 	for r, svc := range reps {
 		var seq int64

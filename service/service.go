@@ -53,6 +53,8 @@ type Service struct {
 	Commits     atomic.Int64 // batches stored
 	Subscribers atomic.Int64 // live subscriptions
 	Dropped     atomic.Int64 // subscriptions dropped for falling behind
+	CaughtUp    atomic.Int64 // events applied from the store, not from this server's commits (another replica's)
+	Retries     atomic.Int64 // decisions taken again after another replica wrote first
 }
 
 // entry is one negotiation's in-memory state.
@@ -492,6 +494,7 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 		if _, cerr := s.catchUp(ctx, e); cerr != nil || e.st.Seq == before {
 			return res, err // nothing new: the refusal stands
 		}
+		s.Retries.Add(1)
 	}
 }
 
@@ -617,6 +620,7 @@ func (s *Service) fire(id string) {
 			return
 		}
 		if s.lostRace(err) && attempt < maxAttempts {
+			s.Retries.Add(1)
 			continue // another replica wrote first (perhaps the time-out): caught up, look again
 		}
 		s.log.Error("deadline", "negotiation", id, "err", err)
@@ -635,6 +639,7 @@ func (s *Service) followUp(ctx context.Context, e *entry) error {
 		if err == nil || !s.lostRace(err) || attempt == maxAttempts {
 			return err
 		}
+		s.Retries.Add(1)
 	}
 }
 
