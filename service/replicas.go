@@ -144,7 +144,10 @@ func (s *Service) resyncAll() {
 			continue
 		}
 		e.mu.Lock()
-		k, err := s.catchUp(ctx, e)
+		k, err := 0, error(nil)
+		if !e.st.Phase.Over() { // an ended negotiation gets no more events
+			k, err = s.catchUp(ctx, e)
+		}
 		e.mu.Unlock()
 		if err != nil {
 			s.log.Error("resync: catch up", "negotiation", n.ID, "err", err)
