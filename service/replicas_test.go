@@ -457,3 +457,38 @@ func TestReplicasResync(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicasIdempotentCreate retries a creation through the other
+// replica with the same idempotency key: it answers the first reply and
+// creates nothing.
+func TestReplicasIdempotentCreate(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := replica(t, dsn), replica(t, dsn)
+	ctx := context.Background()
+	sc, err := scenario.Parse([]byte(tiny), "tiny.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem := &service.Idem{Key: "create-1", Render: func(evs []live.Event) (int, []byte) {
+		return 201, []byte(evs[0].NegotiationID)
+	}}
+	req := service.CreateRequest{Protocol: live.SAOP, Duration: time.Hour, Scenario: sc}
+	first, err := a.Create(ctx, req, idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := b.Create(ctx, req, idem)
+	if err != nil {
+		t.Fatalf("retry through the other replica: %v", err)
+	}
+	if retry.Reply == nil || string(retry.Reply.Body) != first.Negotiation.ID {
+		t.Fatalf("retry answered %+v, want the reply naming %s", retry, first.Negotiation.ID)
+	}
+	ns, err := b.Store().Negotiations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 1 || ns[0].ID != first.Negotiation.ID {
+		t.Fatalf("%d negotiations stored, want only %s", len(ns), first.Negotiation.ID)
+	}
+}
