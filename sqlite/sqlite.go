@@ -52,15 +52,18 @@ CREATE TABLE IF NOT EXISTS events (
 	hash        TEXT NOT NULL,
 	PRIMARY KEY (negotiation, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replies (
+CREATE TABLE IF NOT EXISTS replies ` + repliesColumns + `;
+`
+
+// repliesColumns are the columns of the replies table.
+const repliesColumns = `(
 	id         INTEGER PRIMARY KEY,
 	token_hash BLOB NOT NULL,
 	key        TEXT NOT NULL,
 	status     INTEGER NOT NULL,
 	body       BLOB NOT NULL,
 	created    INTEGER NOT NULL
-);
-`
+)`
 
 // Replies are appended in id order with no index on (token_hash, key): an
 // index on random keys would dirty one page per reply, which was a third of
@@ -70,14 +73,7 @@ CREATE TABLE IF NOT EXISTS replies (
 // it when opened.
 const migrateReplies = `
 ALTER TABLE replies RENAME TO replies_v1;
-CREATE TABLE replies (
-	id         INTEGER PRIMARY KEY,
-	token_hash BLOB NOT NULL,
-	key        TEXT NOT NULL,
-	status     INTEGER NOT NULL,
-	body       BLOB NOT NULL,
-	created    INTEGER NOT NULL
-);
+CREATE TABLE replies ` + repliesColumns + `;
 INSERT INTO replies (token_hash, key, status, body, created) SELECT token_hash, key, status, body, created FROM replies_v1 ORDER BY created;
 DROP TABLE replies_v1;
 `
