@@ -425,6 +425,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	errs := make([]error, len(group))
 	next := map[string]int64{} // last seq as of the batches accepted so far
+	fresh := map[string]bool{} // last seq read in this transaction
 	pending := map[string]int64{}
 	var replyArgs, eventArgs []any
 	for i, r := range group {
@@ -442,8 +443,10 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 			if !ok {
 				l, ok = next[e.NegotiationID]
 			}
+			cached := false
 			if !ok {
 				l, ok = last[e.NegotiationID]
+				cached = ok && !fresh[e.NegotiationID]
 			}
 			if !ok {
 				if !known[e.NegotiationID] {
@@ -464,8 +467,15 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 					return false
 				}
 				last[e.NegotiationID] = l
+				fresh[e.NegotiationID] = true
 			}
 			if e.Seq != l+1 {
+				if cached {
+					// Another process may have appended since the number
+					// was cached: let the database decide, on the slow path.
+					tx.Rollback()
+					return false
+				}
 				errs[i] = parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
 				break
 			}
