@@ -8,6 +8,7 @@ import (
 	"parley"
 	"parley/live"
 	"parley/postgres/pgtest"
+	"parley/service"
 )
 
 // TestRevokeAcrossReplicas: an invitation revoked through one replica is
@@ -50,5 +51,44 @@ func TestRevokeAcrossReplicas(t *testing.T) {
 		case <-timeout:
 			t.Fatal("the revoked token's stream on the other replica is still open")
 		}
+	}
+}
+
+// TestKeyReusedAcrossReplicas: an idempotency key used through one replica
+// and sent again through the other with a different request is refused
+// (EKEYREUSED) and stores nothing; the same request through the other
+// replica replays the first answer.
+func TestKeyReusedAcrossReplicas(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := replica(t, dsn), replica(t, dsn)
+	ctx := context.Background()
+	n := setUp(t, a, b, time.Hour)
+	buyer := n.parties[0]
+	idem := func(path string) *service.Idem {
+		return &service.Idem{TokenHash: buyer.Hash, Key: "k", Fingerprint: live.Fingerprint("POST", path, []byte("{}")),
+			Render: func([]live.Event) (int, []byte) { return 200, []byte(`{"first":true}`) }}
+	}
+	if _, err := a.Act(ctx, buyer, offer(0), idem("/offers")); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64
+	if err := a.State(n.id, func(st *live.State) { seq = st.Seq }); err != nil {
+		t.Fatal(err)
+	}
+	// Through b, which has no reply in memory: another request with k.
+	if _, err := b.Act(ctx, buyer, live.Action{Type: live.EvEnd}, idem("/end")); parley.ErrorCode(err) != parley.EKEYREUSED {
+		t.Fatalf("key reused through the other replica: %v, want %s", err, parley.EKEYREUSED)
+	}
+	var seqB int64
+	var phase live.Phase
+	if err := b.State(n.id, func(st *live.State) { seqB, phase = st.Seq, st.Phase }); err != nil {
+		t.Fatal(err)
+	}
+	if seqB != seq || phase != live.Running {
+		t.Fatalf("after the refusal: seq %d, phase %s; want %d, running", seqB, phase, seq)
+	}
+	res, err := b.Act(ctx, buyer, offer(0), idem("/offers"))
+	if err != nil || res.Reply == nil || string(res.Reply.Body) != `{"first":true}` {
+		t.Fatalf("the same request through the other replica: %+v, %v; want the first answer replayed", res, err)
 	}
 }

@@ -421,9 +421,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	tok := live.Token{Hash: hash, NegotiationID: id, Role: live.Convener, Created: now}
 	b := &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: evs, Reply: s.reply(idem, evs, now)}
 	if err := s.store.Commit(ctx, b); err != nil {
-		if r, rerr := s.storedReply(ctx, idem); rerr == nil && r != nil {
+		r, rerr := s.storedReply(ctx, idem)
+		if rerr == nil && r != nil {
 			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
 			return &Created{Reply: r}, nil
+		}
+		if parley.ErrorCode(rerr) == parley.EKEYREUSED {
+			return nil, rerr // the key answered another request (through another replica)
 		}
 		return nil, fmt.Errorf("create negotiation: %w", err)
 	}
@@ -553,9 +557,13 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 		// Another replica may have acted first (a refusal on a stale
 		// state, a commit refused for its sequence number): perhaps with
 		// this very request, retried through it.
-		if r, rerr := s.storedReply(ctx, idem); rerr == nil && r != nil {
+		r, rerr := s.storedReply(ctx, idem)
+		if rerr == nil && r != nil {
 			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
 			return &Result{Reply: r}, nil
+		}
+		if parley.ErrorCode(rerr) == parley.EKEYREUSED {
+			return nil, rerr // the key answered another request, through another replica
 		}
 		if _, cerr := s.catchUp(ctx, e); cerr != nil || e.st.Seq == before {
 			return res, err // nothing new: the refusal stands
