@@ -1,10 +1,13 @@
 package natsqueue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"parley"
 	"parley/scenario"
@@ -111,13 +114,19 @@ func openBundle(data []byte) (*Tournament, error) {
 	return &Tournament{Fingerprint: b.Fingerprint, Plan: plan, Config: &submitted}, nil
 }
 
-// putBundle stores the tournament's bundle under its fingerprint.
-func (q *Queue) putBundle(ctx context.Context, t *Tournament) error {
+// putBundle stores the tournament's bundle under its fingerprint, with the
+// sizes of jobs Submit chose by scenario (none with a fixed batch).
+func (q *Queue) putBundle(ctx context.Context, t *Tournament, sizes map[string]int) error {
 	data, err := t.bundle()
 	if err != nil {
 		return err
 	}
-	if _, err := q.bundles.PutBytes(ctx, t.Fingerprint, data); err != nil {
+	md, err := batchesMetadata(sizes)
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", t.Fingerprint, err)
+	}
+	meta := jetstream.ObjectMeta{Name: t.Fingerprint, Metadata: md}
+	if _, err := q.bundles.Put(ctx, meta, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("store bundle %s: %w", t.Fingerprint, err)
 	}
 	return nil
