@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"parley"
 )
 
 // TestSpans: the test plan's negotiations are the bilateral scenario's 6·5
@@ -163,4 +166,34 @@ func TestResultsSplitByPayload(t *testing.T) {
 		t.Errorf("%d result messages for %d jobs: want more (split)", info.State.Msgs, jobs)
 	}
 	sameFiles(t, want, got)
+}
+
+// TestCollectRejectsMalformedRows: the collector copies rows as workers
+// wrote them, after checking each one's index, key and number of columns;
+// a row that fails a check stops the collection with EINVALID.
+func TestCollectRejectsMalformedRows(t *testing.T) {
+	p := newPlan(t)
+	key := p.Job(0).KeyString
+	for name, row := range map[string]string{
+		"too few columns": "0," + key + ",x\n",
+		"other key":       "0," + p.Job(1).KeyString + ",x\n",
+		"bad index":       "zero," + key + ",x\n",
+		"index off plan":  fmt.Sprintf("%d,%s,x\n", testJobs, key),
+	} {
+		t.Run(name, func(t *testing.T) {
+			url := startServer(t)
+			q := openQueue(t, url, Options{})
+			tour := FromPlan(p)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			msg := &nats.Msg{Subject: q.subject("results", tour.Fingerprint), Data: []byte(row), Header: nats.Header{}}
+			if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+				t.Fatal(err)
+			}
+			_, err := q.Collect(ctx, tour, t.TempDir(), CollectOptions{})
+			if parley.ErrorCode(err) != parley.EINVALID {
+				t.Errorf("collect of the row %q: %v; want an EINVALID error", row, err)
+			}
+		})
+	}
 }
