@@ -20,7 +20,8 @@ import (
 
 // TestThroughput measures a distributed tournament against a local run of
 // the same plan: examples/tournament.yaml with 10 repetitions (ANAC domains
-// included when ../shared holds them), run locally on -j 2, then through an
+// included when ../shared holds them; PARLEY_THROUGHPUT_REPETITIONS sets
+// another number), run locally on -j 2, then through an
 // embedded NATS server by 2 and by 4 `parley worker -j 1` processes, with
 // jobs sized by Submit (the default) and, for reference, with jobs of 32
 // negotiations. It runs only with PARLEY_THROUGHPUT set to the number of
@@ -39,7 +40,13 @@ func TestThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	loader := func(path string) (*scenario.Scenario, error) { return load.Load(path, load.Options{}) }
-	cfg.Repetitions = 10 // 9000 negotiations: the workers' one-off plan rebuild is amortised
+	// 10 repetitions, 9000 negotiations, unless PARLEY_THROUGHPUT_REPETITIONS
+	// says otherwise: two sizes separate the fixed costs (workers' start-up
+	// and plan rebuild) from the cost per negotiation.
+	cfg.Repetitions = 10
+	if r, err := strconv.Atoi(os.Getenv("PARLEY_THROUGHPUT_REPETITIONS")); err == nil && r > 0 {
+		cfg.Repetitions = r
+	}
 	t0 := time.Now()
 	plan, err := tournament.NewPlan(cfg, loader)
 	if err != nil {
