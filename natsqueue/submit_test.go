@@ -2,8 +2,10 @@ package natsqueue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"parley"
+	"parley/scenario"
+	"parley/tournament"
 )
 
 // TestSpans: the test plan's negotiations are the bilateral scenario's 6·5
@@ -195,5 +199,42 @@ func TestCollectRejectsMalformedRows(t *testing.T) {
 				t.Errorf("collect of the row %q: %v; want an EINVALID error", row, err)
 			}
 		})
+	}
+}
+
+// TestDecodeScenarioAsParse: a bundled scenario decoded with encoding/json
+// (the workers' fast path) equals the one scenario.Parse makes of the same
+// bytes, for the test scenarios and examples/tournament.yaml's (with the
+// ANAC domains when ../shared holds them).
+func TestDecodeScenarioAsParse(t *testing.T) {
+	for _, p := range []*tournament.Plan{newPlan(t), anacPlan(t, 1)} {
+		data, err := FromPlan(p).bundle()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bundle
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range b.Scenarios {
+			fast, err := decodeScenario(s.Scenario, s.ID+".json")
+			if err != nil {
+				t.Fatalf("%s: %v", s.ID, err)
+			}
+			slow, err := scenario.Parse(s.Scenario, s.ID+".json")
+			if err != nil {
+				t.Fatalf("%s: %v", s.ID, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Errorf("%s: decoded %+v, parsed %+v", s.ID, fast, slow)
+			}
+		}
+	}
+	// A scenario that does not validate is an error on the fast path too.
+	if _, err := decodeScenario([]byte(`{"name":"x","issues":[],"parties":[]}`), "x.json"); err == nil {
+		t.Error("decodeScenario accepted a scenario without issues or parties")
+	}
+	if _, err := decodeScenario([]byte(`{"name":"x","unknown":1}`), "x.json"); err == nil {
+		t.Error("decodeScenario accepted an unknown field")
 	}
 }
