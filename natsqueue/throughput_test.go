@@ -24,9 +24,10 @@ import (
 // another number), run locally on -j 2, then through an
 // embedded NATS server by 2 and by 4 `parley worker -j 1` processes, with
 // jobs sized by Submit (the default) and, for reference, with jobs of 32
-// negotiations. It runs only with PARLEY_THROUGHPUT set to the number of
+// negotiations and with workers on GOMAXPROCS=2. It runs only with PARLEY_THROUGHPUT set to the number of
 // rounds of measurements; each round measures every configuration once, in
-// turn, so that a change of the machine's load affects them alike. It logs
+// turn (round r starting with configuration r), so that a change of the
+// machine's load affects them alike. It logs
 // every measurement and the range of each configuration;
 // docs/performance.md reports it.
 func TestThroughput(t *testing.T) {
@@ -58,17 +59,24 @@ func TestThroughput(t *testing.T) {
 
 	type config struct {
 		name           string
-		workers, batch int // workers 0: local -j 2
+		workers, batch int    // workers 0: local -j 2
+		env            string // of the workers
 	}
 	configs := []config{
-		{"local -j 2", 0, 0},
-		{"2 workers, sized jobs", 2, 0},
-		{"4 workers, sized jobs", 4, 0},
-		{"2 workers, jobs of 32", 2, 32},
+		{"local -j 2", 0, 0, ""},
+		{"2 workers, sized jobs", 2, 0, ""},
+		{"4 workers, sized jobs", 4, 0, ""},
+		{"2 workers, jobs of 32", 2, 32, ""},
+		// `parley worker -j 1` limits GOMAXPROCS to 1; this is without.
+		{"2 workers, GOMAXPROCS=2", 2, 0, "GOMAXPROCS=2"},
 	}
 	results := make([][]measure, len(configs))
 	for r := range reps {
-		for c, run := range configs {
+		// Each round starts with the next configuration, so that none is
+		// always the last when the machine's load grows during a round.
+		for k := range configs {
+			c := (k + r) % len(configs)
+			run := configs[c]
 			var m measure
 			if run.workers == 0 {
 				c0 := selfCPU(t)
@@ -78,7 +86,7 @@ func TestThroughput(t *testing.T) {
 				}
 				m = measure{wall: sum.Elapsed, cpu: selfCPU(t) - c0}
 			} else {
-				m = distributedRun(t, bin, plan, run.workers, run.batch)
+				m = distributedRun(t, bin, plan, run.workers, run.batch, run.env)
 			}
 			results[c] = append(results[c], m)
 			extra := ""
@@ -86,18 +94,18 @@ func TestThroughput(t *testing.T) {
 				extra = fmt.Sprintf(", %d job messages; CPU of the workers %.2fs (%.2fs before the first job), of this process (server, submitter, collector) %.2fs",
 					m.messages, m.workers.Seconds(), m.startup.Seconds(), (m.cpu - m.workers).Seconds())
 			}
-			t.Logf("round %d, %-22s %6.2fs wall %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second)%s",
+			t.Logf("round %d, %-24s %6.2fs wall %6.0f negotiations/s  CPU %6.2fs (%.0f negotiations per CPU-second)%s",
 				r+1, run.name+":", m.wall.Seconds(), float64(n)/m.wall.Seconds(), m.cpu.Seconds(), float64(n)/m.cpu.Seconds(), extra)
 		}
 	}
 	// Summary: the range of wall and CPU time of each configuration over
 	// the rounds, and its CPU time against the local run's, best against
-	// best and each round against its own local run.
+	// best and each round against the same round's local run.
 	localCPU, _ := spread(results[0], func(m measure) time.Duration { return m.cpu })
 	for c, run := range configs {
 		wlo, whi := spread(results[c], func(m measure) time.Duration { return m.wall })
 		clo, chi := spread(results[c], func(m measure) time.Duration { return m.cpu })
-		line := fmt.Sprintf("%-22s wall %5.2f–%5.2fs (best %5.0f negotiations/s)  CPU %5.2f–%5.2fs (best %5.0f negotiations per CPU-second)",
+		line := fmt.Sprintf("%-24s wall %5.2f–%5.2fs (best %5.0f negotiations/s)  CPU %5.2f–%5.2fs (best %5.0f negotiations per CPU-second)",
 			run.name+":", wlo.Seconds(), whi.Seconds(), float64(n)/wlo.Seconds(), clo.Seconds(), chi.Seconds(), float64(n)/clo.Seconds())
 		if run.workers > 0 {
 			var rounds []string
@@ -136,12 +144,13 @@ func spread(ms []measure, f func(measure) time.Duration) (lo, hi time.Duration) 
 }
 
 // distributedRun runs plan through a new embedded NATS server with workers
-// `parley worker -j 1` processes, already connected and waiting, from the
+// `parley worker -j 1` processes (with env added to their environment if
+// not empty), already connected and waiting, from the
 // first job submitted to the last row collected. Its CPU time is that of
 // every process involved: this one (server, submitter, collector) and the
 // workers (read after SIGTERM), including the workers' start-up
 // (startup: their CPU time before the first job).
-func distributedRun(t *testing.T, bin string, plan *tournament.Plan, workers, batch int) (m measure) {
+func distributedRun(t *testing.T, bin string, plan *tournament.Plan, workers, batch int, env string) (m measure) {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
@@ -162,6 +171,9 @@ func distributedRun(t *testing.T, bin string, plan *tournament.Plan, workers, ba
 	for w := range workers {
 		p := exec.Command(bin, "worker", "--nats", url, "-j", "1", "-q", "--name", fmt.Sprint("w", w))
 		p.Stderr = os.Stderr
+		if env != "" {
+			p.Env = append(os.Environ(), env)
+		}
 		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
