@@ -25,8 +25,17 @@ type job struct {
 }
 
 // DefaultJobTime is the work a job carries when SubmitOptions.Batch is 0:
-// Submit sizes each scenario's jobs to take about this long to run.
-const DefaultJobTime = 50 * time.Millisecond
+// Submit sizes each scenario's jobs to take about this long to run (the
+// jobs of the plan's last eighth a quarter of it).
+const DefaultJobTime = 100 * time.Millisecond
+
+// tailPart and tailDiv: with sized jobs, the jobs of the last 1/tailPart of
+// the plan's negotiations hold 1/tailDiv as many, so that the workers
+// finish together.
+const (
+	tailPart = 8
+	tailDiv  = 4
+)
 
 // MaxBatch bounds SubmitOptions.Batch.
 const MaxBatch = 4096
@@ -50,7 +59,9 @@ type SubmitOptions struct {
 	// 0 (the default) sizes the jobs of each scenario to carry about
 	// JobTime of work: Submit times a few negotiations of the scenario
 	// (up to 8, spread over it, up to 20 ms) and makes jobs of JobTime
-	// divided by their mean CPU time, from 1 to 1024 negotiations. The
+	// divided by their median CPU time, from 1 to 1024 negotiations; in
+	// the last eighth of the plan, jobs of a quarter of that, so that the
+	// workers finish together. The
 	// sizes are stored with the tournament's bundle before its jobs are
 	// published, and a later Submit of the same tournament uses them, so
 	// its jobs keep their ids.
@@ -73,7 +84,8 @@ type Submission struct {
 	// Messages is the number of job messages published.
 	Messages int64
 	// Batches is the number of negotiations per job of each scenario (by
-	// its id) that had negotiations to publish.
+	// its id) that had negotiations to publish (before the plan's last
+	// eighth, with sized jobs).
 	Batches map[string]int
 }
 
@@ -111,8 +123,9 @@ const batchesMeta = "parley-batches"
 // of opts.Batch negotiations, a job never spanning a multiple of
 // opts.Batch; or, with opts.Batch 0, of the size chosen for each scenario
 // (see SubmitOptions.Batch), a job never spanning two scenarios nor a
-// multiple of its size counted from the scenario's first negotiation. A
-// negotiation that has a result ends a job. Each job is
+// multiple of its size counted from the scenario's first negotiation, nor,
+// in the plan's last eighth, a multiple of a quarter of it. A negotiation
+// that has a result ends a job. Each job is
 // published under the id job/FINGERPRINT/FIRST-COUNT, so a Submit repeated
 // within the duplicate window does not queue a job twice.
 func (q *Queue) Submit(ctx context.Context, t *Tournament, opts SubmitOptions) (*Submission, error) {
@@ -180,15 +193,18 @@ func (q *Queue) Submit(ctx context.Context, t *Tournament, opts SubmitOptions) (
 		}
 		return nil
 	}
+	tail := t.Plan.Len() - t.Plan.Len()/tailPart
 	for _, s := range parts {
-		batch := opts.Batch
+		batch, small := int64(opts.Batch), int64(opts.Batch)
 		if batch == 0 {
-			if batch, err = q.jobSize(ctx, t, s, have, sizes, opts.JobTime); err != nil {
+			b, err := q.jobSize(ctx, t, s, have, sizes, opts.JobTime)
+			if err != nil {
 				return sub, err
 			}
+			batch, small = int64(b), max(int64(b)/tailDiv, 1)
 		}
 		for i := s.first; i < s.end; i++ {
-			if (i-s.first)%int64(batch) == 0 || have[i] {
+			if (i-s.first)%batch == 0 || i >= tail && (i-s.first)%small == 0 || have[i] {
 				if err := publish(); err != nil {
 					return sub, err
 				}
@@ -198,7 +214,7 @@ func (q *Queue) Submit(ctx context.Context, t *Tournament, opts SubmitOptions) (
 			}
 			if cur == nil {
 				cur = &job{Tournament: t.Fingerprint, Index: i}
-				sub.Batches[s.id] = batch
+				sub.Batches[s.id] = int(batch)
 			}
 			cur.Keys = append(cur.Keys, t.Plan.Job(i).KeyString)
 		}

@@ -70,15 +70,23 @@ func TestSizedJobs(t *testing.T) {
 	if sub.Published != testJobs {
 		t.Errorf("published %d negotiations, want %d", sub.Published, testJobs)
 	}
-	// Each scenario's negotiations in jobs of its size, the last one
-	// shorter: ceil(negotiations / size) messages.
+	// Each scenario's negotiations in jobs of its size b counted from its
+	// first negotiation, and in the plan's last eighth (from 450 - 56 =
+	// 394) of b/4: a job starts at each multiple of either.
 	messages := int64(0)
-	for id, n := range map[string]int64{"bilateral": 90, "trilateral": testJobs - 90} {
-		b := sub.Batches[id]
+	for _, sc := range []struct {
+		id         string
+		first, end int64
+	}{{"bilateral", 0, 90}, {"trilateral", 90, testJobs}} {
+		b := int64(sub.Batches[sc.id])
 		if b < 1 || b > adaptiveMax {
-			t.Fatalf("scenario %s: %d negotiations per job, want 1 to %d (sizes %v)", id, b, adaptiveMax, sub.Batches)
+			t.Fatalf("scenario %s: %d negotiations per job, want 1 to %d (sizes %v)", sc.id, b, adaptiveMax, sub.Batches)
 		}
-		messages += (n + int64(b) - 1) / int64(b)
+		for i := sc.first; i < sc.end; i++ {
+			if (i-sc.first)%b == 0 || i >= 394 && (i-sc.first)%max(b/4, 1) == 0 {
+				messages++
+			}
+		}
 	}
 	info, err := q.jobs.Info(ctx)
 	if err != nil {
@@ -237,4 +245,45 @@ func TestDecodeScenarioAsParse(t *testing.T) {
 	if _, err := decodeScenario([]byte(`{"name":"x","unknown":1}`), "x.json"); err == nil {
 		t.Error("decodeScenario accepted an unknown field")
 	}
+}
+
+// TestStoredSizesAndTail: Submit uses the job sizes stored with a bundle
+// (here bilateral 8, trilateral 16), and in the plan's last eighth (from
+// index 394) makes jobs of a quarter of the size: bilateral 0..89 in
+// ceil(90/8) = 12 jobs; trilateral 90..449 starts a job every 16 (23 jobs)
+// and, from 394, every 4 more (10 more): 45 jobs. The collection equals
+// the local run.
+func TestStoredSizesAndTail(t *testing.T) {
+	want := localRun(t)
+	url := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	q := openQueue(t, url, Options{})
+	tour := FromPlan(newPlan(t))
+	sizes := map[string]int{"bilateral": 8, "trilateral": 16}
+	if err := q.putBundle(ctx, tour, sizes); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := q.Submit(ctx, tour, SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(sub.Batches, sizes) {
+		t.Errorf("submit sized jobs %v, want the stored %v", sub.Batches, sizes)
+	}
+	info, err := q.jobs.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Messages != 45 || info.State.Msgs != 45 {
+		t.Errorf("%d job messages published, %d queued; want 45", sub.Messages, info.State.Msgs)
+	}
+	if _, err := q.Work(ctx, WorkOptions{Workers: 2, Idle: 500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	got := t.TempDir()
+	if _, err := q.Collect(ctx, tour, got, CollectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, want, got)
 }
