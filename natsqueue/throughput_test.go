@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,8 +24,8 @@ import (
 // included when ../shared holds them; PARLEY_THROUGHPUT_REPETITIONS sets
 // another number), run locally on -j 2, then through an
 // embedded NATS server by 2 and by 4 `parley worker -j 1` processes, with
-// jobs sized by Submit (the default) and, for reference, with jobs of 32
-// negotiations and with workers on GOMAXPROCS=2. It runs only with PARLEY_THROUGHPUT set to the number of
+// jobs sized by Submit (the default); with PARLEY_THROUGHPUT_COMPARE set,
+// also by 2 workers with jobs of 32 negotiations and by 2 on GOMAXPROCS=2. It runs only with PARLEY_THROUGHPUT set to the number of
 // rounds of measurements; each round measures every configuration once, in
 // turn (round r starting with configuration r), so that a change of the
 // machine's load affects them alike. It logs
@@ -66,9 +67,12 @@ func TestThroughput(t *testing.T) {
 		{"local -j 2", 0, 0, ""},
 		{"2 workers, sized jobs", 2, 0, ""},
 		{"4 workers, sized jobs", 4, 0, ""},
-		{"2 workers, jobs of 32", 2, 32, ""},
-		// `parley worker -j 1` limits GOMAXPROCS to 1; this is without.
-		{"2 workers, GOMAXPROCS=2", 2, 0, "GOMAXPROCS=2"},
+	}
+	if os.Getenv("PARLEY_THROUGHPUT_COMPARE") != "" {
+		configs = append(configs,
+			config{"2 workers, jobs of 32", 2, 32, ""},
+			// `parley worker -j 1` limits GOMAXPROCS to 1; this is without.
+			config{"2 workers, GOMAXPROCS=2", 2, 0, "GOMAXPROCS=2"})
 	}
 	results := make([][]measure, len(configs))
 	for r := range reps {
@@ -109,9 +113,13 @@ func TestThroughput(t *testing.T) {
 			run.name+":", wlo.Seconds(), whi.Seconds(), float64(n)/wlo.Seconds(), clo.Seconds(), chi.Seconds(), float64(n)/clo.Seconds())
 		if run.workers > 0 {
 			var rounds []string
+			var ratios []float64
 			for r, m := range results[c] {
-				rounds = append(rounds, fmt.Sprintf("%+.0f%%", 100*(m.cpu.Seconds()/results[0][r].cpu.Seconds()-1)))
+				ratios = append(ratios, m.cpu.Seconds()/results[0][r].cpu.Seconds()-1)
+				rounds = append(rounds, fmt.Sprintf("%+.0f%%", 100*ratios[r]))
 			}
+			slices.Sort(ratios)
+			rounds = append(rounds, fmt.Sprintf("median %+.1f%%", 100*ratios[len(ratios)/2]))
 			slo, _ := spread(results[c], func(m measure) time.Duration { return m.cpu - m.startup })
 			ulo, uhi := spread(results[c], func(m measure) time.Duration { return m.startup })
 			line += fmt.Sprintf("; best CPU vs best local %+.1f%% (each round vs its local run: %s); without the workers' start-up (%.2f–%.2fs) %+.1f%%",
