@@ -247,7 +247,7 @@ func procCPU(t *testing.T, pid int) time.Duration {
 }
 
 // selfCPU returns this process's user and system CPU time so far.
-func selfCPU(t *testing.T) time.Duration {
+func selfCPU(t testing.TB) time.Duration {
 	t.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
