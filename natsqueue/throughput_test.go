@@ -25,7 +25,7 @@ import (
 // another number), run locally on -j 2, then through an
 // embedded NATS server by 2 and by 4 `parley worker -j 1` processes, with
 // jobs sized by Submit (the default); with PARLEY_THROUGHPUT_COMPARE set,
-// also by 2 workers with jobs of 32 negotiations and by 2 on GOMAXPROCS=2. It runs only with PARLEY_THROUGHPUT set to the number of
+// also by 2 workers with jobs of 32 negotiations and by 2 on GOMAXPROCS=1. It runs only with PARLEY_THROUGHPUT set to the number of
 // rounds of measurements; each round measures every configuration once, in
 // turn (round r starting with configuration r), so that a change of the
 // machine's load affects them alike. It logs
@@ -71,8 +71,7 @@ func TestThroughput(t *testing.T) {
 	if os.Getenv("PARLEY_THROUGHPUT_COMPARE") != "" {
 		configs = append(configs,
 			config{"2 workers, jobs of 32", 2, 32, ""},
-			// `parley worker -j 1` limits GOMAXPROCS to 1; this is without.
-			config{"2 workers, GOMAXPROCS=2", 2, 0, "GOMAXPROCS=2"})
+			config{"2 workers, GOMAXPROCS=1", 2, 0, "GOMAXPROCS=1"})
 	}
 	results := make([][]measure, len(configs))
 	for r := range reps {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -72,11 +70,6 @@ publishes each result and acknowledges its job. Any number of workers may run
 on any machines: they need no shared disk, since the tournament's
 configuration and scenarios travel through the queue.
 
-With -j N the worker also limits the Go runtime to N cores (GOMAXPROCS)
-unless the GOMAXPROCS variable is set: a worker that runs one negotiation at
-a time on a machine it shares with others then costs no CPU in idle cores
-(about a fifth less CPU per negotiation on 2 cores; docs/performance.md).
-
 A worker killed mid-negotiation has its jobs given to another worker after
 --ack-wait. On SIGTERM or Ctrl-C it finishes the negotiations under way,
 publishes them and exits. With --idle it also exits once the queue has been
@@ -87,9 +80,6 @@ empty that long (for batch jobs).
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
-			if workers > 0 && os.Getenv("GOMAXPROCS") == "" {
-				defer limitProcs(workers)()
-			}
 			q, nc, err := openQueue(ctx, qf, "parley worker")
 			if err != nil {
 				return err
@@ -117,32 +107,4 @@ empty that long (for batch jobs).
 	cmd.Flags().DurationVar(&idle, "idle", 0, "exit once no job has come for this long (0: run until stopped)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
-}
-
-// procLimit is the GOMAXPROCS limit of the worker commands running in this
-// process: the first one sets it, the last one to return restores it.
-var procLimit struct {
-	sync.Mutex
-	active, saved int
-}
-
-// limitProcs limits GOMAXPROCS to n (if it is more) while a worker command
-// runs, and returns the function that restores it.
-func limitProcs(n int) (restore func()) {
-	procLimit.Lock()
-	defer procLimit.Unlock()
-	if procLimit.active == 0 {
-		procLimit.saved = runtime.GOMAXPROCS(0)
-		if n < procLimit.saved {
-			runtime.GOMAXPROCS(n)
-		}
-	}
-	procLimit.active++
-	return func() {
-		procLimit.Lock()
-		defer procLimit.Unlock()
-		if procLimit.active--; procLimit.active == 0 {
-			runtime.GOMAXPROCS(procLimit.saved)
-		}
-	}
 }

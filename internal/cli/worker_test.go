@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -88,32 +87,4 @@ func fingerprintIn(t *testing.T, stderr string) string {
 		t.Fatalf("no fingerprint in %q", stderr)
 	}
 	return strings.TrimSuffix(f[1], ":")
-}
-
-// TestLimitProcs: worker commands limit GOMAXPROCS to their -j while any
-// runs (the first one's limit, never raised), and the last one to return
-// restores it.
-func TestLimitProcs(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	r1 := limitProcs(1)
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Fatalf("GOMAXPROCS %d under a worker of -j 1, want 1", got)
-	}
-	r2 := limitProcs(3)
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Errorf("GOMAXPROCS %d under two workers, want still 1", got)
-	}
-	r1()
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Errorf("GOMAXPROCS %d while a worker still runs, want 1", got)
-	}
-	r2()
-	if got := runtime.GOMAXPROCS(0); got != 4 {
-		t.Errorf("GOMAXPROCS %d after the workers, want 4 again", got)
-	}
-	r := limitProcs(8)
-	if got := runtime.GOMAXPROCS(0); got != 4 {
-		t.Errorf("GOMAXPROCS %d under a worker of -j 8, want 4 (never raised)", got)
-	}
-	r()
 }
