@@ -197,7 +197,7 @@ func (q *Queue) Submit(ctx context.Context, t *Tournament, opts SubmitOptions) (
 	for _, s := range parts {
 		batch, small := int64(opts.Batch), int64(opts.Batch)
 		if batch == 0 {
-			b, err := q.jobSize(ctx, t, s, have, sizes, opts.JobTime)
+			b, err := q.scenarioBatch(ctx, t, s, have, sizes, opts.JobTime)
 			if err != nil {
 				return sub, err
 			}
@@ -225,10 +225,10 @@ func (q *Queue) Submit(ctx context.Context, t *Tournament, opts SubmitOptions) (
 	return sub, wait()
 }
 
-// jobSize returns the size of the jobs of span s: the stored one, or,
+// scenarioBatch returns the size of the jobs of span s: the stored one, or,
 // if s has negotiations to run, one measured (see calibrate) and stored
 // with the bundle's metadata before any of its jobs is published.
-func (q *Queue) jobSize(ctx context.Context, t *Tournament, s span, have map[int64]bool, sizes map[string]int, jobTime time.Duration) (int, error) {
+func (q *Queue) scenarioBatch(ctx context.Context, t *Tournament, s span, have map[int64]bool, sizes map[string]int, jobTime time.Duration) (int, error) {
 	if b := sizes[s.id]; b > 0 {
 		return b, nil
 	}
