@@ -58,13 +58,13 @@ type SubmitOptions struct {
 	//
 	// 0 (the default) sizes the jobs of each scenario to carry about
 	// JobTime of work: Submit times a few negotiations of the scenario
-	// (up to 8, spread over it, up to 20 ms) and makes jobs of JobTime
-	// divided by their median CPU time, from 1 to 1024 negotiations; in
-	// the last eighth of the plan, jobs of a quarter of that, so that the
-	// workers finish together. The
-	// sizes are stored with the tournament's bundle before its jobs are
-	// published, and a later Submit of the same tournament uses them, so
-	// its jobs keep their ids.
+	// (up to 8, spread over it, up to 20 ms; their results are not kept)
+	// and makes jobs of JobTime divided by their median CPU time, from 1
+	// to 1024 negotiations; in the last eighth of the plan, jobs of a
+	// quarter of that, so that the workers finish together. The sizes are
+	// stored with the tournament's bundle before its jobs are published,
+	// and a later Submit of the same tournament uses them, so its jobs
+	// keep their ids.
 	Batch int
 	// JobTime is the work per job when Batch is 0; default DefaultJobTime.
 	JobTime time.Duration
