@@ -155,15 +155,34 @@ type acked struct {
 // drive makes the two participants of a table offer in turn until stop is
 // closed, and returns the acknowledged offers and their latencies.
 func drive(ctx context.Context, tb *table, stop <-chan struct{}, lat *latencies) ([]acked, error) {
+	return drivePaced(ctx, tb, 0, stop, lat, time.Time{}, 0)
+}
+
+// drivePaced is drive from the from-th offer of the table on (the earlier
+// ones already made), with the i-th offer it makes scheduled at
+// start + i*every (every > 0): it waits for that time, and its latency counts from it, so
+// that an answer that comes late also delays, and is charged to, the
+// offers after it (no coordinated omission).
+func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, lat *latencies, start time.Time, every time.Duration) ([]acked, error) {
 	var out []acked
-	for i := 0; ; i++ {
+	for i := from; ; i++ {
+		t0 := time.Now()
+		if every > 0 {
+			t0 = start.Add(time.Duration(i-from) * every)
+			if d := time.Until(t0); d > 0 {
+				select {
+				case <-stop:
+					return out, nil
+				case <-time.After(d):
+				}
+			}
+		}
 		select {
 		case <-stop:
 			return out, nil
 		default:
 		}
 		o := map[string]string{"price": []string{"low", "mid", "high"}[i%3], "days": fmt.Sprint(i%9 + 1)}
-		t0 := time.Now()
 		evs, err := tb.parties[i%2].Offer(ctx, tb.id, o)
 		if err != nil {
 			return out, fmt.Errorf("table %s, offer %d: %w", tb.id, i, err)

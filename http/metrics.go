@@ -85,6 +85,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(&b, "# HELP parley_commits_total Batches committed.\n# TYPE parley_commits_total counter\nparley_commits_total %d\n", s.svc.Commits.Load())
 	fmt.Fprintf(&b, "# HELP parley_sse_subscribers Live event stream subscribers.\n# TYPE parley_sse_subscribers gauge\nparley_sse_subscribers %d\n", s.svc.Subscribers.Load())
 	fmt.Fprintf(&b, "# HELP parley_sse_dropped_total Subscribers dropped for falling behind.\n# TYPE parley_sse_dropped_total counter\nparley_sse_dropped_total %d\n", s.svc.Dropped.Load())
+	fmt.Fprintf(&b, "# HELP parley_replica_caught_up_events_total Events applied from the store rather than from this server's commits (written by another replica).\n# TYPE parley_replica_caught_up_events_total counter\nparley_replica_caught_up_events_total %d\n", s.svc.CaughtUp.Load())
+	fmt.Fprintf(&b, "# HELP parley_replica_retries_total Decisions taken again after another replica wrote first.\n# TYPE parley_replica_retries_total counter\nparley_replica_retries_total %d\n", s.svc.Retries.Load())
 	b.WriteString("# HELP parley_negotiations Negotiations by phase.\n# TYPE parley_negotiations gauge\n")
 	ph := s.svc.Phases()
 	names := make([]string, 0, len(ph))

@@ -383,9 +383,11 @@ func (s *Server) act(typ string) func(w http.ResponseWriter, r *http.Request, c 
 }
 
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.Action) error {
+	var rendered []byte // the body stored as the idempotent reply, sent as is
 	if c.idem != nil {
 		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			return http.StatusOK, marshalLine(EventsResponse{Events: visible(evs, c.tok.Role, c.tok.Party)})
+			rendered = marshalLine(EventsResponse{Events: visible(evs, c.tok.Role, c.tok.Party)})
+			return http.StatusOK, rendered
 		}
 	}
 	res, err := s.svc.Act(r.Context(), c.tok, a, c.idem)
@@ -394,6 +396,10 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.
 	}
 	if res.Reply != nil {
 		writeReply(w, res.Reply)
+		return nil
+	}
+	if rendered != nil {
+		writeBody(w, http.StatusOK, rendered)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, EventsResponse{Events: visible(res.Events, c.tok.Role, c.tok.Party)})

@@ -249,9 +249,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = 500, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 	}
+	writeBody(w, status, append(b, '\n'))
+}
+
+// writeBody sends a JSON body already encoded.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(body)
 }
 
 // decode reads a JSON body into v strictly: unknown fields, trailing data

@@ -1,7 +1,9 @@
 // Package postgres is the PostgreSQL store.Store of `parley serve --db
 // postgres://…`, through pgx/v5. Each batch is one transaction; the
 // primary keys refuse duplicate events, tokens and replies, so that two
-// servers racing for the same sequence number cannot both win.
+// servers racing for the same sequence number cannot both win. It is also
+// a store.Notifier: every commit sends a NOTIFY naming the negotiations it
+// extended, so that several servers (replicas) can share one database.
 package postgres
 
 import (
@@ -58,7 +60,13 @@ CREATE TABLE IF NOT EXISTS replies (
 
 // Store is a PostgreSQL store.Store.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// channel is the LISTEN/NOTIFY channel of the store's schema
+	// (channels are per database, not per schema).
+	channel string
+	// origin marks this store's notifications, which its own listener
+	// skips: its server applied those events already.
+	origin string
 	reqs   chan *request
 	done   chan struct{}
 	closed chan struct{}
@@ -72,7 +80,10 @@ type request struct {
 // maxGroup bounds how many batches one group transaction commits.
 const maxGroup = 256
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and creates the tables when missing.
@@ -92,7 +103,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: create schema: %w", err)
 	}
-	s := &Store{pool: pool, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
+	var sch *string
+	if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&sch); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: current schema: %w", err)
+	}
+	origin, err := live.NewID()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, channel: channelOf(sch), origin: origin[:16], reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{})}
 	go s.writer()
 	return s, nil
 }
@@ -173,13 +194,8 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return false
-	}
-	defer tx.Rollback(ctx)
 	var unknown []string
-	seen := map[string]bool{}
+	seen := map[string]bool{} // sequence numbers read from the database for this group
 	for _, r := range group {
 		for _, e := range r.b.Events {
 			if _, ok := last[e.NegotiationID]; !ok && !seen[e.NegotiationID] {
@@ -189,7 +205,7 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		}
 	}
 	if len(unknown) > 0 {
-		rows, err := tx.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
+		rows, err := s.pool.Query(ctx, `SELECT n.id, COALESCE((SELECT MAX(seq) FROM events e WHERE e.negotiation = n.id), 0) FROM negotiations n WHERE n.id = ANY($1)`, unknown)
 		if err != nil {
 			return false
 		}
@@ -217,14 +233,21 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 			if !ok {
 				l, ok = next[e.NegotiationID]
 			}
+			cached := false
 			if !ok {
 				l, ok = last[e.NegotiationID]
+				cached = ok && !seen[e.NegotiationID]
 			}
 			if !ok {
 				errs[i] = parley.Errorf(parley.ENOTFOUND, "event for unknown negotiation %s", e.NegotiationID)
 				break
 			}
 			if e.Seq != l+1 {
+				if cached {
+					// Another server may have appended since the number
+					// was cached: let the database decide, batch by batch.
+					return false
+				}
 				errs[i] = parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
 				break
 			}
@@ -245,17 +268,25 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 			next[id] = l
 		}
 	}
-	if q.Len() > 0 {
-		if err := tx.SendBatch(ctx, &q).Close(); err != nil {
-			return false
-		}
+	for id, l := range next {
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
 	}
-	if err := tx.Commit(ctx); err != nil {
-		clear(last)
-		for _, r := range group {
-			r.err <- fmt.Errorf("postgres: commit: %w", err)
+	// One round trip: the statements of a batch sent without a BEGIN run
+	// in one implicit transaction, committed at its end, so a refused
+	// statement refuses them all (and its notifications are not sent).
+	if q.Len() > 0 {
+		if err := s.pool.SendBatch(ctx, &q).Close(); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				return false // refused: nothing stored; go batch by batch
+			}
+			// Whether it committed is unknown.
+			clear(last)
+			for _, r := range group {
+				r.err <- fmt.Errorf("postgres: commit: %w", err)
+			}
+			return true
 		}
-		return true
 	}
 	for id, l := range next {
 		last[id] = l
@@ -313,6 +344,13 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 	if r := b.Reply; r != nil {
 		q.Queue("INSERT INTO replies (token_hash, key, status, body, created) VALUES ($1, $2, $3, $4, $5)", nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
 	}
+	notify := map[string]int64{}
+	for _, e := range b.Events {
+		notify[e.NegotiationID] = max(notify[e.NegotiationID], e.Seq)
+	}
+	for id, l := range notify {
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
+	}
 	br := tx.SendBatch(ctx, &q)
 	if b.Negotiation != nil {
 		if _, err := br.Exec(); err != nil {
@@ -354,6 +392,12 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return pgError(err, fmt.Sprintf("idempotency key %q", r.Key))
+		}
+	}
+	for range notify {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgError(err, "notify")
 		}
 	}
 	if err := br.Close(); err != nil {

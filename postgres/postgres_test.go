@@ -31,3 +31,13 @@ func TestContract(t *testing.T) {
 	}
 	storetest.Run(t, open, reopen)
 }
+
+func BenchmarkCommit(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := postgres.Open(context.Background(), pgtest.DSN(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

@@ -3,7 +3,9 @@
 // and stores the events they cause (with the idempotent reply, atomically),
 // folds them into the in-memory state, fans them out to subscribers, fires
 // wall-clock deadlines (also those that passed while the server was down)
-// and plays the automatic broker.
+// and plays the automatic broker. On a store that several servers share
+// (a store.Notifier: PostgreSQL) it runs as one replica among several:
+// replicas.go.
 package service
 
 import (
@@ -41,12 +43,18 @@ type Service struct {
 	replies sync.Map // replyKey -> *live.Reply
 	closed  atomic.Bool
 	stop    chan struct{}
+	// shared is set when other servers may write to the store (it is a
+	// store.Notifier): the in-memory states are then caches (replicas.go).
+	shared bool
+	rep    replicas
 
 	// Counters for /metrics.
 	Actions     atomic.Int64 // events stored
 	Commits     atomic.Int64 // batches stored
 	Subscribers atomic.Int64 // live subscriptions
 	Dropped     atomic.Int64 // subscriptions dropped for falling behind
+	CaughtUp    atomic.Int64 // events applied from the store, not from this server's commits (another replica's)
+	Retries     atomic.Int64 // decisions taken again after another replica wrote first
 }
 
 // entry is one negotiation's in-memory state.
@@ -60,6 +68,9 @@ type entry struct {
 	// last).
 	broker   *protocol.Broker
 	brokerAt int
+	// standby drafts the broker's next text if the replica that should
+	// have did not (shared store only).
+	standby *time.Timer
 }
 
 // Options configure Open.
@@ -80,6 +91,7 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	_, s.shared = st.(store.Notifier)
 	ns, err := st.Negotiations(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load negotiations: %w", err)
@@ -110,7 +122,10 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 			s.log.Error("resume negotiation", "negotiation", id, "err", err)
 		}
 	}
-	s.log.Info("service opened", "negotiations", len(ns))
+	if n, ok := st.(store.Notifier); ok {
+		s.listen(n)
+	}
+	s.log.Info("service opened", "negotiations", len(ns), "shared", s.shared)
 	return s, nil
 }
 
@@ -164,12 +179,16 @@ func (s *Service) Close() {
 		return
 	}
 	close(s.stop)
+	s.stopListening()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.negs {
 		e.mu.Lock()
 		if e.timer != nil {
 			e.timer.Stop()
+		}
+		if e.standby != nil {
+			e.standby.Stop()
 		}
 		for sub := range e.subs {
 			sub.close()
@@ -353,7 +372,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	s.Actions.Add(int64(len(evs)))
 	s.Commits.Add(1)
 	s.mu.Lock()
-	s.negs[id] = &entry{st: state, subs: map[*Subscription]struct{}{}}
+	if s.negs[id] == nil { // on a shared store, its notice may have loaded it
+		s.negs[id] = &entry{st: state, subs: map[*Subscription]struct{}{}}
+	}
 	s.mu.Unlock()
 	s.log.Info("negotiation created", "negotiation", id, "protocol", n.Protocol, "scenario", sc.Name)
 	return &Created{Negotiation: n, State: state, Secret: secret, Events: evs}, nil
@@ -392,6 +413,9 @@ func (s *Service) entry(id string) (*entry, error) {
 	e := s.negs[id]
 	s.mu.Unlock()
 	if e == nil {
+		if s.shared {
+			return s.load(id) // created through another replica
+		}
 		return nil, parley.Errorf(parley.ENOTFOUND, "no negotiation %q", id)
 	}
 	return e, nil
@@ -416,6 +440,9 @@ func (s *Service) State(id string, f func(st *live.State)) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if s.shared {
+		s.freshen(e)
+	}
 	f(e.st)
 	return nil
 }
@@ -451,12 +478,34 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	if r, err := s.Replayed(ctx, idem); err != nil || r != nil {
 		return &Result{Reply: r}, err
 	}
+	for attempt := 1; ; attempt++ {
+		before := e.st.Seq
+		res, err := s.act(ctx, e, tok, a, idem)
+		if err == nil || !s.shared || attempt == maxAttempts || parley.ErrorCode(err) != parley.ECONFLICT {
+			return res, err // (a commit that may have happened is not retried)
+		}
+		// Another replica may have acted first (a refusal on a stale
+		// state, a commit refused for its sequence number): perhaps with
+		// this very request, retried through it.
+		if r, rerr := s.storedReply(ctx, idem); rerr == nil && r != nil {
+			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
+			return &Result{Reply: r}, nil
+		}
+		if _, cerr := s.catchUp(ctx, e); cerr != nil || e.st.Seq == before {
+			return res, err // nothing new: the refusal stands
+		}
+		s.Retries.Add(1)
+	}
+}
+
+// act decides and commits an action on a locked entry, once.
+func (s *Service) act(ctx context.Context, e *entry, tok *live.Token, a live.Action, idem *Idem) (*Result, error) {
 	now := s.now().UTC()
 	evs, err := e.st.Decide(now, a)
 	if err != nil {
 		if parley.ErrorCode(err) == parley.ECONFLICT && e.st.Phase == live.Running && !now.Before(e.st.Deadline) {
 			// The deadline passed and its timer has not fired yet: fire it.
-			if terr := s.commit(ctx, e, e.st.Timeout(now), nil); terr != nil {
+			if terr := s.commit(ctx, e, e.st.Timeout(now), nil); terr != nil && !s.lostRace(terr) {
 				s.log.Error("timeout", "negotiation", e.st.N.ID, "err", terr)
 			}
 		}
@@ -502,10 +551,9 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	b.Reply = s.reply(idem, b.Events, now)
 	if err := s.store.Commit(ctx, b); err != nil {
 		// The write may or may not have happened (a timeout after the
-		// commit): rebuild the state from the store to stay in step.
-		if st, rerr := s.replay(context.WithoutCancel(ctx), e.st.N); rerr == nil {
-			e.st = st
-		}
+		// commit), or another replica wrote first: read the store to stay
+		// in step.
+		s.resync(context.WithoutCancel(ctx), e)
 		return fmt.Errorf("store events: %w", err)
 	}
 	if b.Reply != nil {
@@ -519,9 +567,12 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 	s.Actions.Add(int64(len(b.Events)))
 	s.Commits.Add(1)
 	s.publish(e, b.Events)
+	logged := s.log.Enabled(ctx, slog.LevelInfo)
 	for i := range b.Events {
 		ev := &b.Events[i]
-		s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
+		if logged {
+			s.log.Info("event", "negotiation", ev.NegotiationID, "seq", ev.Seq, "type", ev.Type, "party", ev.Party)
+		}
 		if ev.Type == live.EvStarted {
 			s.schedule(ev.NegotiationID, e)
 		}
@@ -563,16 +614,36 @@ func (s *Service) fire(id string) {
 		s.schedule(id, e) // the clock ran slow: try again
 		return
 	}
-	if err := s.commit(context.Background(), e, e.st.Timeout(now), nil); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := s.commit(context.Background(), e, e.st.Timeout(now), nil)
+		if err == nil {
+			return
+		}
+		if s.lostRace(err) && attempt < maxAttempts {
+			s.Retries.Add(1)
+			continue // another replica wrote first (perhaps the time-out): caught up, look again
+		}
 		s.log.Error("deadline", "negotiation", id, "err", err)
 		e.timer = time.AfterFunc(time.Second, func() { s.fire(id) })
+		return
 	}
 }
 
 // followUp plays the automatic broker on a locked entry: it drafts the
 // first text after the start and the next one once every participant has
-// answered the current text without agreement.
+// answered the current text without agreement. On a shared store, when
+// another replica wrote first, it looks again at the caught-up state.
 func (s *Service) followUp(ctx context.Context, e *entry) error {
+	for attempt := 1; ; attempt++ {
+		err := s.followUpOnce(ctx, e)
+		if err == nil || !s.lostRace(err) || attempt == maxAttempts {
+			return err
+		}
+		s.Retries.Add(1)
+	}
+}
+
+func (s *Service) followUpOnce(ctx context.Context, e *entry) error {
 	st := e.st
 	if st.N.Protocol != live.Broker || st.Phase != live.Running || !s.now().Before(st.Deadline) {
 		if st.Phase == live.Running && !s.now().Before(st.Deadline) {

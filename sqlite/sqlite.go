@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -50,14 +52,30 @@ CREATE TABLE IF NOT EXISTS events (
 	hash        TEXT NOT NULL,
 	PRIMARY KEY (negotiation, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replies (
+CREATE TABLE IF NOT EXISTS replies ` + repliesColumns + `;
+`
+
+// repliesColumns are the columns of the replies table.
+const repliesColumns = `(
+	id         INTEGER PRIMARY KEY,
 	token_hash BLOB NOT NULL,
 	key        TEXT NOT NULL,
 	status     INTEGER NOT NULL,
 	body       BLOB NOT NULL,
-	created    INTEGER NOT NULL,
-	PRIMARY KEY (token_hash, key)
-) WITHOUT ROWID;
+	created    INTEGER NOT NULL
+)`
+
+// Replies are appended in id order with no index on (token_hash, key): an
+// index on random keys would dirty one page per reply, which was a third of
+// the writer's work. The writer keeps every stored key in memory instead
+// (keys), checks it before writing, and answers Reply through it. Databases
+// made before this layout (replies keyed by (token_hash, key)) are moved to
+// it when opened.
+const migrateReplies = `
+ALTER TABLE replies RENAME TO replies_v1;
+CREATE TABLE replies ` + repliesColumns + `;
+INSERT INTO replies (token_hash, key, status, body, created) SELECT token_hash, key, status, body, created FROM replies_v1 ORDER BY created;
+DROP TABLE replies_v1;
 `
 
 // Store is a SQLite store.Store.
@@ -67,6 +85,14 @@ type Store struct {
 	done   chan struct{}
 	closed chan struct{}
 	stmts  map[string]*sql.Stmt // prepared on w, reused by every transaction
+	// keysMu guards keys: the id of the stored reply of every (token hash,
+	// idempotency key), written by the writer only after its commit.
+	keysMu sync.RWMutex
+	keys   map[string]int64
+	nextID int64 // the id of the next reply (writer only)
+	// commits counts the writer's transactions, for the checkpointer.
+	commits atomic.Int64
+	ckDone  chan struct{}
 }
 
 // Statements the writer prepares once.
@@ -74,7 +100,7 @@ const (
 	qNegotiation = "INSERT INTO negotiations (id, data, created) VALUES (?, ?, ?)"
 	qToken       = "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)"
 	qEvent       = "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	qReply       = "INSERT INTO replies (token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?)"
+	qReply       = "INSERT INTO replies (id, token_hash, key, status, body, created) VALUES (?, ?, ?, ?, ?, ?)"
 	qLast        = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?"
 	qExists      = "SELECT 1 FROM negotiations WHERE id = ?"
 )
@@ -101,11 +127,14 @@ func OpenSync(path, sync string) (*Store, error) {
 		return nil, parley.Errorf(parley.EINVALID, "sqlite synchronous: %q is not full or normal", sync)
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + strings.ToUpper(sync) + ")", "foreign_keys(ON)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + strings.ToUpper(sync) + ")", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	// The writer never checkpoints: the checkpointer goroutine does, on a
+	// reader connection, so that copying the WAL into the database (and its
+	// fsync) runs beside the writer instead of inside a commit.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -114,13 +143,24 @@ func OpenSync(path, sync string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: create schema: %w", path, err)
 	}
+	var hasID int
+	if err := w.QueryRow("SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'id'").Scan(&hasID); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite %s: inspect schema: %w", path, err)
+	}
+	if hasID == 0 {
+		if err := migrate(w, migrateReplies); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite %s: move replies to the appended layout: %w", path, err)
+		}
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	for _, q := range []string{qNegotiation, qToken, qEvent, qReply, qLast, qExists} {
 		st, err := w.Prepare(q)
 		if err != nil {
@@ -130,8 +170,106 @@ func OpenSync(path, sync string) (*Store, error) {
 		}
 		s.stmts[q] = st
 	}
+	if err := s.loadKeys(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
+}
+
+// migrate runs a migration in one transaction.
+func migrate(db *sql.DB, stmts string) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(stmts); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// loadKeys reads every stored reply's key into keys (at open, and after a
+// commit whose outcome is unknown).
+func (s *Store) loadKeys() error {
+	rows, err := s.w.Query("SELECT id, token_hash, key FROM replies")
+	if err != nil {
+		return fmt.Errorf("load idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	keys := map[string]int64{}
+	var max int64
+	for rows.Next() {
+		var id int64
+		var h []byte
+		var k string
+		if err := rows.Scan(&id, &h, &k); err != nil {
+			return fmt.Errorf("load idempotency keys: %w", err)
+		}
+		keys[replyKey(h, k)] = id
+		max = maxID(max, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load idempotency keys: %w", err)
+	}
+	s.keysMu.Lock()
+	s.keys, s.nextID = keys, max+1
+	s.keysMu.Unlock()
+	return nil
+}
+
+func maxID(a, b int64) int64 { return max(a, b) }
+
+func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
+
+// stored reports whether a reply with this key is committed (writer only,
+// so no other goroutine changes keys meanwhile).
+func (s *Store) stored(k string) bool {
+	s.keysMu.RLock()
+	_, ok := s.keys[k]
+	s.keysMu.RUnlock()
+	return ok
+}
+
+// remember records the keys of a committed transaction.
+func (s *Store) remember(pending map[string]int64) {
+	if len(pending) == 0 {
+		return
+	}
+	s.keysMu.Lock()
+	for k, id := range pending {
+		s.keys[k] = id
+	}
+	s.keysMu.Unlock()
+}
+
+// checkpointInterval is how often the checkpointer copies the WAL into the
+// database file.
+const checkpointInterval = 200 * time.Millisecond
+
+// checkpointer runs passive checkpoints (they never block the writer) while
+// commits happen, and a truncating one at Close.
+func (s *Store) checkpointer() {
+	defer close(s.ckDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	var seen int64
+	for {
+		select {
+		case <-s.closed:
+			s.r.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			return
+		case <-t.C:
+			if n := s.commits.Load(); n != seen {
+				seen = n
+				s.r.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	}
 }
 
 // Close stops the writer and closes the database.
@@ -143,6 +281,7 @@ func (s *Store) Close() error {
 	}
 	close(s.done)
 	<-s.closed
+	<-s.ckDone
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 
@@ -190,6 +329,7 @@ func (s *Store) writer() {
 			clear(last)
 			s.commitGroup(group, known)
 		}
+		s.commits.Add(1)
 	}
 }
 
@@ -207,13 +347,14 @@ func (s *Store) commitGroup(group []*request, known map[string]bool) {
 	}
 	errs := make([]error, len(group))
 	var added []string
+	pending := map[string]int64{}
 	for i, r := range group {
 		if _, err := tx.Exec("SAVEPOINT b"); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
-		newIDs, err := s.apply(ctx, tx, r.b, known)
+		newIDs, err := s.apply(ctx, tx, r.b, known, pending)
 		if err != nil {
 			errs[i] = err
 			if _, err := tx.Exec("ROLLBACK TO b"); err != nil {
@@ -237,9 +378,11 @@ func (s *Store) commitGroup(group []*request, known map[string]bool) {
 		for _, id := range added {
 			delete(known, id)
 		}
+		s.loadKeys()
 		fail(fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
+	s.remember(pending)
 	for i, r := range group {
 		r.err <- errs[i]
 	}
@@ -265,16 +408,28 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	errs := make([]error, len(group))
 	next := map[string]int64{} // last seq as of the batches accepted so far
+	fresh := map[string]bool{} // last seq read in this transaction
+	pending := map[string]int64{}
 	var replyArgs, eventArgs []any
 	for i, r := range group {
+		var key string
+		if rp := r.b.Reply; rp != nil {
+			key = replyKey(rp.TokenHash, rp.Key)
+			if _, dup := pending[key]; dup || s.stored(key) {
+				errs[i] = parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", rp.Key)
+				continue
+			}
+		}
 		mine := map[string]int64{}
 		for _, e := range r.b.Events {
 			l, ok := mine[e.NegotiationID]
 			if !ok {
 				l, ok = next[e.NegotiationID]
 			}
+			cached := false
 			if !ok {
 				l, ok = last[e.NegotiationID]
+				cached = ok && !fresh[e.NegotiationID]
 			}
 			if !ok {
 				if !known[e.NegotiationID] {
@@ -295,8 +450,15 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 					return false
 				}
 				last[e.NegotiationID] = l
+				fresh[e.NegotiationID] = true
 			}
 			if e.Seq != l+1 {
+				if cached {
+					// Another process may have appended since the number
+					// was cached: let the database decide, on the slow path.
+					tx.Rollback()
+					return false
+				}
 				errs[i] = parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
 				break
 			}
@@ -306,7 +468,9 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 			continue
 		}
 		if rp := r.b.Reply; rp != nil {
-			replyArgs = append(replyArgs, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+			pending[key] = s.nextID
+			replyArgs = append(replyArgs, s.nextID, nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano())
+			s.nextID++
 		}
 		for _, e := range r.b.Events {
 			to, _ := json.Marshal(e.To)
@@ -316,9 +480,8 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 			next[id] = l
 		}
 	}
-	// One multi-row INSERT per table for the whole group: a refused reply
-	// key fails it, and the group then goes batch by batch.
-	if err := insertRows(ctx, tx, "INSERT INTO replies (token_hash, key, status, body, created) VALUES ", 5, replyArgs); err != nil {
+	// One multi-row INSERT per table for the whole group.
+	if err := insertRows(ctx, tx, "INSERT INTO replies (id, token_hash, key, status, body, created) VALUES ", 6, replyArgs); err != nil {
 		tx.Rollback()
 		return false
 	}
@@ -328,8 +491,9 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	if err := tx.Commit(); err != nil {
 		// Whether it committed is unknown: fail the group and forget the
-		// cached sequence numbers.
+		// cached sequence numbers and keys.
 		clear(last)
+		s.loadKeys()
 		for _, r := range group {
 			r.err <- fmt.Errorf("sqlite: commit: %w", err)
 		}
@@ -338,6 +502,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	for id, l := range next {
 		last[id] = l
 	}
+	s.remember(pending)
 	for i, r := range group {
 		r.err <- errs[i]
 	}
@@ -372,7 +537,7 @@ func constraint(err error) bool {
 }
 
 // apply writes one batch inside tx and returns the negotiations it created.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool) ([]string, error) {
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool, pending map[string]int64) ([]string, error) {
 	var created []string
 	exists := func(id string) (bool, error) {
 		if known[id] || (b.Negotiation != nil && b.Negotiation.ID == id) {
@@ -447,14 +612,17 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 		last[e.NegotiationID] = e.Seq
 	}
 	if r := b.Reply; r != nil {
-		_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx,
-			nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
-		if constraint(err) {
+		k := replyKey(r.TokenHash, r.Key)
+		if _, dup := pending[k]; dup || s.stored(k) {
 			return nil, parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", r.Key)
 		}
+		_, err := tx.StmtContext(ctx, s.stmts[qReply]).ExecContext(ctx,
+			s.nextID, nonNil(r.TokenHash), r.Key, r.Status, nonNil(r.Body), r.Created.UnixNano())
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: insert reply: %w", err)
 		}
+		pending[k] = s.nextID
+		s.nextID++
 	}
 	return created, nil
 }
@@ -553,7 +721,13 @@ func (s *Store) Events(ctx context.Context, negotiation string, after int64, lim
 func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error) {
 	r := live.Reply{TokenHash: tokenHash, Key: key}
 	var created int64
-	err := s.r.QueryRowContext(ctx, "SELECT status, body, created FROM replies WHERE token_hash = ? AND key = ?", nonNil(tokenHash), key).Scan(&r.Status, &r.Body, &created)
+	s.keysMu.RLock()
+	id, ok := s.keys[replyKey(tokenHash, key)]
+	s.keysMu.RUnlock()
+	if !ok {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
+	}
+	err := s.r.QueryRowContext(ctx, "SELECT status, body, created FROM replies WHERE id = ?", id).Scan(&r.Status, &r.Body, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no reply for key %q", key)
 	}

@@ -1,8 +1,14 @@
 package sqlite_test
 
 import (
+	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"parley"
+	"parley/live"
 
 	"parley/sqlite"
 	"parley/store"
@@ -31,4 +37,59 @@ func TestContract(t *testing.T) {
 		return s2
 	}
 	storetest.Run(t, open, reopen)
+}
+
+func BenchmarkCommit(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(filepath.Join(b.TempDir(), "parley.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestMigrateReplies opens a database whose replies table has the first
+// layout (keyed by token hash and idempotency key): its replies are moved to
+// the appended layout, found by Reply and their keys still refused.
+func TestMigrateReplies(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE replies (token_hash BLOB NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+		body BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (token_hash, key)) WITHOUT ROWID;
+		INSERT INTO replies VALUES (x'0102', 'k1', 201, '{"a":1}', 5), (x'0102', 'k2', 200, '{"b":2}', 7);`
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	r, err := s.Reply(ctx, []byte{1, 2}, "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || string(r.Body) != `{"b":2}` || r.Created.UnixNano() != 7 {
+		t.Fatalf("migrated reply %+v, want status 200, body {\"b\":2}, created 7ns", r)
+	}
+	err = s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1, 2}, Key: "k1", Status: 200, Body: []byte("{}"), Created: time.Unix(0, 9)}})
+	if parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Fatalf("reusing a migrated key: %v, want a conflict", err)
+	}
+	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1, 2}, Key: "k3", Status: 200, Body: []byte("{}"), Created: time.Unix(0, 9)}}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Replies(ctx, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 {
+		t.Fatalf("%d replies after migration and one new, want 3", len(all))
+	}
 }

@@ -40,3 +40,30 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Notifier is implemented by stores that several servers may share
+// (package postgres): through it every server learns of the events the
+// others commit, so that it can bring its in-memory state up to date and
+// stream them to its own subscribers.
+type Notifier interface {
+	// Listen calls f with a Notice for every commit of events by the
+	// other servers on the store (not those made through this Store), on
+	// one goroutine and in commit order, until ctx ends; then it returns. Each time it
+	// (re)connects, the first notice has Resync set: notices may have
+	// been missed before it. A lost connection is reported as a notice
+	// with Err set, and Listen reconnects.
+	Listen(ctx context.Context, f func(Notice))
+}
+
+// Notice is what a Notifier tells its listener.
+type Notice struct {
+	// Negotiation and Seq name the last event committed to a
+	// negotiation.
+	Negotiation string
+	Seq         int64
+	// Resync says that notices may have been missed: the listener should
+	// read again everything it holds.
+	Resync bool
+	// Err is a lost connection (Listen is reconnecting).
+	Err error
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,7 +49,7 @@ func openStoreSync(ctx context.Context, db, sync string) (store.Store, error) {
 }
 
 func newServeCmd() *cobra.Command {
-	var addr, db, examples, level, sync string
+	var addr, db, examples, level, sync, debugAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the live negotiation server (HTTP JSON API under /v1)",
@@ -90,6 +91,11 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 			if err != nil {
 				return parley.Errorf(parley.EINVALID, "--addr: %v", err)
 			}
+			if debugAddr != "" {
+				if err := serveDebug(debugAddr, log); err != nil {
+					return err
+				}
+			}
 			srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 			log.Info("listening", "addr", ln.Addr().String(), "db", redact(db))
 			fmt.Fprintf(cmd.OutOrStdout(), "parley serve: listening on http://%s\n", ln.Addr())
@@ -115,7 +121,24 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 	cmd.Flags().StringVar(&examples, "examples", "examples", "folder of example scenarios offered by name")
 	cmd.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().StringVar(&sync, "sqlite-sync", "full", "SQLite durability: full (fsync every commit) or normal (survives a process crash, not a power cut)")
+	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "if set, serve Go's profiler (net/http/pprof) at /debug/pprof/ on this address (keep it on loopback)")
 	return cmd
+}
+
+// serveDebug serves net/http/pprof on its own listener, apart from the API,
+// so that profiles of a loaded server can be taken without exposing them.
+func serveDebug(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return parley.Errorf(parley.EINVALID, "--debug-addr: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	go http.Serve(ln, mux)
+	return nil
 }
 
 // redact hides a password in a database URL for the logs.
