@@ -60,8 +60,9 @@ const publishTimeout = 30 * time.Second
 // result/FINGERPRINT/INDEX-COUNT (in several messages if they exceed half
 // the server's maximum payload), waits for the server to store them, and
 // only then acknowledges the job; while the negotiations run it tells the
-// server every AckWait/3 that the job is in progress. When ctx ends, the negotiations
-// under way are finished, published and acknowledged before Work returns.
+// server every AckWait/3 that the job is in progress. When ctx ends, the
+// negotiations under way are finished, published and acknowledged before
+// Work returns.
 // A pull that fails once jobs have come (a NATS node lost, a stream leader
 // being elected) is logged and started again a second later.
 func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) {
