@@ -1,6 +1,7 @@
 package natsqueue
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -49,9 +50,14 @@ type Collection struct {
 	Elapsed time.Duration
 }
 
-// received is one result read from the results stream.
+// received is one result read from the results stream: its index and key,
+// and its row as the worker wrote it (with its line end), which the
+// collector copies into results.csv as is.
 type received struct {
-	rec      tournament.Record
+	index    int64
+	key      string
+	row      []byte
+	columns  int
 	worker   string
 	delivery int
 }
@@ -164,15 +170,20 @@ func (q *Queue) readFrom(ctx context.Context, subject string, after uint64, foll
 	}
 }
 
-// parseResults reads the rows of a result message.
+// parseResults reads the rows of a result message. It parses each row's
+// index and key, and keeps the row's bytes: workers write rows as
+// tournament.Writer does, so a row goes into results.csv unchanged.
 func parseResults(msg jetstream.Msg) ([]received, error) {
 	id := msg.Headers().Get(jetstream.MsgIDHeader)
 	d, _ := strconv.Atoi(msg.Headers().Get(HeaderDelivery))
 	worker := msg.Headers().Get(HeaderWorker)
-	cr := csv.NewReader(bytes.NewReader(msg.Data()))
+	data := msg.Data()
+	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
 	var out []received
 	for {
+		start := cr.InputOffset()
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -180,11 +191,18 @@ func parseResults(msg jetstream.Msg) ([]received, error) {
 		if err != nil {
 			return nil, parley.Errorf(parley.EINVALID, "result message %s: %v", id, err)
 		}
-		rec, err := tournament.ParseRow(row)
-		if err != nil {
-			return nil, fmt.Errorf("result message %s: %w", id, err)
+		if len(row) < 2 {
+			return nil, parley.Errorf(parley.EINVALID, "result message %s: a row of %d columns", id, len(row))
 		}
-		out = append(out, received{rec: rec, worker: worker, delivery: d})
+		index, err := strconv.ParseInt(row[0], 10, 64)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "result message %s: index %q", id, row[0])
+		}
+		raw := data[start:cr.InputOffset()]
+		if raw[len(raw)-1] != '\n' {
+			raw = append(raw[:len(raw):len(raw)], '\n')
+		}
+		out = append(out, received{index: index, key: row[1], row: raw, columns: len(row), worker: worker, delivery: d})
 	}
 	if len(out) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "result message %s holds no row", id)
@@ -196,7 +214,7 @@ func parseResults(msg jetstream.Msg) ([]received, error) {
 func (q *Queue) resultIndexes(ctx context.Context, fingerprint string) (map[int64]bool, error) {
 	have := map[int64]bool{}
 	err := q.readResults(ctx, fingerprint, false, func(r received) (bool, error) {
-		have[r.rec.Index] = true
+		have[r.index] = true
 		return false, nil
 	})
 	return have, err
@@ -230,18 +248,23 @@ func (q *Queue) Collect(ctx context.Context, t *Tournament, dir string, opts Col
 		return col, fmt.Errorf("create results: %w", err)
 	}
 	defer f.Close()
-	w, err := tournament.NewWriter(f, p.MaxRoles, true)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	hw, err := tournament.NewWriter(bw, p.MaxRoles, true)
+	if err == nil {
+		err = hw.Flush() // the header; rows are copied as the workers wrote them
+	}
 	if err != nil {
 		return col, err
 	}
+	columns := len(tournament.Header(p.MaxRoles))
 	if opts.Started != nil {
 		opts.Started(0, col.Jobs)
 	}
 	pending := map[int64]received{}
 	lastFlush := time.Now()
 	write := func(r received) error {
-		if err := w.Write(&r.rec); err != nil {
-			return err
+		if _, err := bw.Write(r.row); err != nil {
+			return fmt.Errorf("write results: %w", err)
 		}
 		col.Done++
 		col.Workers[r.worker]++
@@ -256,12 +279,15 @@ func (q *Queue) Collect(ctx context.Context, t *Tournament, dir string, opts Col
 	err = nil
 	if col.Jobs > 0 {
 		err = q.readResults(ctx, t.Fingerprint, true, func(r received) (bool, error) {
-			i := r.rec.Index
+			i := r.index
 			if i < 0 || i >= p.Len() {
 				return false, parley.Errorf(parley.EINVALID, "result of index %d: the plan has %d negotiations", i, p.Len())
 			}
-			if want := p.Job(i).KeyString; r.rec.Key != want {
-				return false, parley.Errorf(parley.EINVALID, "result of index %d has key %q; the plan's is %q", i, r.rec.Key, want)
+			if want := p.Job(i).KeyString; r.key != want {
+				return false, parley.Errorf(parley.EINVALID, "result of index %d has key %q; the plan's is %q", i, r.key, want)
+			}
+			if r.columns != columns {
+				return false, parley.Errorf(parley.EINVALID, "result of index %d has %d columns; the plan's results have %d", i, r.columns, columns)
 			}
 			if _, dup := pending[i]; dup || i < col.Done {
 				col.Duplicates++
@@ -280,15 +306,15 @@ func (q *Queue) Collect(ctx context.Context, t *Tournament, dir string, opts Col
 			}
 			if time.Since(lastFlush) >= flushEvery {
 				lastFlush = time.Now()
-				if err := w.Flush(); err != nil {
-					return false, err
+				if err := bw.Flush(); err != nil {
+					return false, fmt.Errorf("write results: %w", err)
 				}
 			}
 			return col.Done == col.Jobs, nil
 		})
 	}
-	if ferr := w.Flush(); err == nil {
-		err = ferr
+	if ferr := bw.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write results: %w", ferr)
 	}
 	if serr := f.Sync(); err == nil && serr != nil {
 		err = fmt.Errorf("write results: %w", serr)

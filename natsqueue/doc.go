@@ -4,7 +4,8 @@
 // A submitter (Queue.Submit) stores the tournament's bundle — its
 // configuration and the content of every scenario — in a JetStream object
 // store, and publishes the negotiation keys to a work-queue stream, in jobs
-// of consecutive keys (SubmitOptions.Batch). Workers (Queue.Work), any
+// of consecutive keys of one scenario sized to about DefaultJobTime of work
+// (or SubmitOptions.Batch keys). Workers (Queue.Work), any
 // number on any machine, pull jobs, rebuild the plan from the bundle (no
 // shared disk is needed), run the negotiations (tournament.Plan.Run),
 // publish their result rows to a results stream and only then acknowledge

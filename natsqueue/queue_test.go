@@ -18,7 +18,7 @@ import (
 
 // startServer starts an embedded JetStream server on a free loopback port
 // and returns its URL.
-func startServer(t *testing.T) string {
+func startServer(t testing.TB) string {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
@@ -35,7 +35,7 @@ func startServer(t *testing.T) string {
 	return s.ClientURL()
 }
 
-func connect(t *testing.T, url string) *nats.Conn {
+func connect(t testing.TB, url string) *nats.Conn {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -45,7 +45,7 @@ func connect(t *testing.T, url string) *nats.Conn {
 	return nc
 }
 
-func openQueue(t *testing.T, url string, opt Options) *Queue {
+func openQueue(t testing.TB, url string, opt Options) *Queue {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

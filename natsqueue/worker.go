@@ -50,16 +50,19 @@ type WorkStats struct {
 	Elapsed time.Duration
 }
 
-// publishTimeout bounds publishing one result and acknowledging its job.
+// publishTimeout bounds publishing one result message, and acknowledging a
+// job.
 const publishTimeout = 30 * time.Second
 
 // Work pulls jobs from the queue and runs them on opts.Workers goroutines
 // until ctx ends or, with opts.Idle, the queue stays empty. For each job it
-// runs the negotiation, publishes its result under the id
-// RESULT/FINGERPRINT/INDEX, waits for the server to store it, and only then
-// acknowledges the job; while the negotiation runs it tells the server every
-// AckWait/3 that the job is in progress. When ctx ends, the negotiations
-// under way are finished, published and acknowledged before Work returns.
+// runs its negotiations, publishes their result rows under the id
+// result/FINGERPRINT/INDEX-COUNT (in several messages if they exceed half
+// the server's maximum payload), waits for the server to store them, and
+// only then acknowledges the job; while the negotiations run it tells the
+// server every AckWait/3 that the job is in progress. When ctx ends, the
+// negotiations under way are finished, published and acknowledged before
+// Work returns.
 // A pull that fails once jobs have come (a NATS node lost, a stream leader
 // being elected) is logged and started again a second later.
 func (q *Queue) Work(ctx context.Context, opts WorkOptions) (*WorkStats, error) {
@@ -278,48 +281,64 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) (int, error) {
 			}
 		}
 	}()
+	// Publish and acknowledge even when ctx has ended: the work is done.
+	pub := context.WithoutCancel(ctx)
+	// Results go in messages of at most half the server's maximum payload:
+	// a batch of cheap negotiations may hold more.
+	limit := int(max(w.q.nc.MaxPayload()/2, 1<<10))
 	var buf bytes.Buffer
 	rw, err := tournament.NewWriter(&buf, p.MaxRoles, false)
+	first := 0 // the first row in buf
 	for k := 0; err == nil && k < len(j.Keys); k++ {
 		rec := p.Run(p.Job(j.Index + int64(k)))
-		err = rw.Write(&rec)
+		if err = rw.Write(&rec); err == nil {
+			err = rw.Flush()
+		}
+		if err == nil && (buf.Len() >= limit || k == len(j.Keys)-1) {
+			err = w.publish(pub, msg, j, first, k+1-first, meta.NumDelivered, buf.Bytes())
+			buf.Reset()
+			first = k + 1
+		}
 	}
 	beat.Stop()
 	close(running)
-	if err == nil {
-		err = rw.Flush()
-	}
 	if err != nil {
 		_ = msg.Nak()
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	out := &nats.Msg{Subject: w.q.subject("results", j.Tournament), Data: buf.Bytes(), Header: nats.Header{}}
-	out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("result/%s/%d-%d", j.Tournament, j.Index, len(j.Keys)))
-	out.Header.Set(HeaderWorker, w.opts.Name)
-	out.Header.Set(HeaderDelivery, strconv.FormatUint(meta.NumDelivered, 10))
-	// Publish and acknowledge even when ctx has ended: the work is done.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	actx, cancel := context.WithTimeout(pub, publishTimeout)
 	defer cancel()
-	// A cluster electing a stream leader does not answer for a few
-	// seconds: keep the job (and its results) meanwhile.
-	for {
-		_, err := w.q.js.PublishMsg(pctx, out)
-		if err == nil {
-			break
-		}
-		if pctx.Err() != nil || !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
-			_ = msg.Nak()
-			return 0, fmt.Errorf("%s: publish results: %w", name, err)
-		}
-		_ = msg.InProgress()
-		select {
-		case <-pctx.Done():
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-	if err := msg.DoubleAck(pctx); err != nil {
+	if err := msg.DoubleAck(actx); err != nil {
 		// The results are stored; a redelivered copy will be a duplicate.
 		return 0, fmt.Errorf("%s: acknowledge: %w", name, err)
 	}
 	return len(j.Keys), nil
+}
+
+// publish publishes the result rows data of the count negotiations of j
+// from its key first, under the id result/FINGERPRINT/INDEX-COUNT, and
+// waits for the server to store them, for up to publishTimeout. A cluster
+// electing a stream leader does not answer for a few seconds: it keeps the
+// job (and its results) meanwhile.
+func (w *worker) publish(ctx context.Context, msg jetstream.Msg, j job, first, count int, delivered uint64, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	out := &nats.Msg{Subject: w.q.subject("results", j.Tournament), Data: data, Header: nats.Header{}}
+	out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("result/%s/%d-%d", j.Tournament, j.Index+int64(first), count))
+	out.Header.Set(HeaderWorker, w.opts.Name)
+	out.Header.Set(HeaderDelivery, strconv.FormatUint(delivered, 10))
+	for {
+		_, err := w.q.js.PublishMsg(ctx, out)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
+			return fmt.Errorf("publish results: %w", err)
+		}
+		_ = msg.InProgress()
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
