@@ -441,6 +441,13 @@ func TestSAOPAstana(t *testing.T) {
 
 	console := open("convener console")
 	console.open(convURL)
+	// The console lists every invitation (the convener's, one per party,
+	// the public observer's); all but the convener's own can be revoked.
+	sc, err := scenario.Load("../examples/astana.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	console.until("the invitations", fmt.Sprintf(`document.querySelectorAll('#invitations tr').length === %d && !document.querySelector('#invitations tr:first-child button') && document.querySelectorAll('#invitations tr button').length === %d`, len(sc.Parties)+2, len(sc.Parties)+1))
 	console.click("#start")
 	for _, p := range []*person{russia, iran, obs} {
 		p.until("the start, live", `document.querySelector('#main').dataset.phase === 'running'`)

@@ -759,7 +759,7 @@ function renderConvener() {
   const card = $('#console');
   const v = S.view;
   const links = remembered(v.id);
-  if (unchanged(card, [v.phase])) return;
+  if (unchanged(card, [v.phase, v.invitations])) return;
   const kids = [el('h2', {}, 'Convener\'s console'),
     el('div', { class: 'row' },
       el('button', { type: 'button', id: 'start', disabled: v.phase !== 'setup', onclick: () => act('Starting', () => api('POST', S.base + '/start', S.token, {})) }, 'Start the negotiation'),
@@ -773,6 +773,15 @@ function renderConvener() {
     card.append(lc);
     showLinks(lc, links.filter(l => l.role !== 'convener'));
   } else card.append(el('p', { class: 'muted' }, 'The invitation links were shown once, in the browser that created the negotiation.'));
+  // Every invitation, revocable but the convener's own from the creation
+  // (the first): a revoked link stops working at once.
+  if (v.invitations && v.invitations.length) {
+    card.append(el('h3', {}, 'Invitations'), el('table', { id: 'invitations' }, el('tbody', {}, v.invitations.map((inv, k) => el('tr', { 'data-id': inv.id },
+      el('td', { title: 'invitation ' + inv.id }, inv.party || (inv.role === 'convener' ? 'convener' : 'anyone')), el('td', {}, inv.role),
+      el('td', {}, inv.revoked ? 'revoked' : k === 0 ? '' : el('button', { type: 'button', class: 'secondary', onclick: () => {
+        if (confirm('Revoke this invitation? Its link stops working at once.')) act('Revoking', () => api('POST', S.base + '/invitations/' + encodeURIComponent(inv.id) + '/revoke', S.token, {}));
+      } }, 'Revoke')))))));
+  }
 }
 
 // ---------- transcript ----------
