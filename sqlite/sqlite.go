@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/url"
 	"strings"
 	"sync"
@@ -91,6 +92,8 @@ type Store struct {
 	done   chan struct{}
 	closed chan struct{}
 	stmts  map[string]*sql.Stmt // prepared on w, reused by every transaction
+	// multiEvents and multiReplies insert 1, 2, 4, … rows (prepareMulti).
+	multiEvents, multiReplies []*sql.Stmt
 	// keysMu guards keys: the id of the stored reply of every (token hash,
 	// idempotency key), written by the writer only after its commit.
 	keysMu sync.RWMutex
@@ -186,6 +189,14 @@ func OpenSync(path, sync string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite %s: prepare: %w", path, err)
 		}
 		s.stmts[q] = st
+	}
+	if s.multiEvents, err = prepareMulti(w, "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ", 9); err == nil {
+		s.multiReplies, err = prepareMulti(w, "INSERT INTO replies (id, token_hash, key, status, body, created, fingerprint) VALUES ", 7)
+	}
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite %s: prepare: %w", path, err)
 	}
 	if err := s.loadKeys(); err != nil {
 		w.Close()
@@ -498,11 +509,11 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 		}
 	}
 	// One multi-row INSERT per table for the whole group.
-	if err := insertRows(ctx, tx, "INSERT INTO replies (id, token_hash, key, status, body, created, fingerprint) VALUES ", 7, replyArgs); err != nil {
+	if err := insertRows(ctx, tx, s.multiReplies, 7, replyArgs); err != nil {
 		tx.Rollback()
 		return false
 	}
-	if err := insertRows(ctx, tx, "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ", 9, eventArgs); err != nil {
+	if err := insertRows(ctx, tx, s.multiEvents, 9, eventArgs); err != nil {
 		tx.Rollback()
 		return false
 	}
@@ -526,25 +537,49 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	return true
 }
 
-// insertRows runs prefix with one "(?, …)" group of cols placeholders per
-// row of args, in chunks that stay under SQLite's limit of variables.
-func insertRows(ctx context.Context, tx *sql.Tx, prefix string, cols int, args []any) error {
-	const maxRows = 256
-	for len(args) > 0 {
-		n := min(len(args)/cols, maxRows)
-		var q strings.Builder
-		q.WriteString(prefix)
-		row := "(?" + strings.Repeat(", ?", cols-1) + ")"
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(row)
+// maxRowsLog2 bounds the rows of one multi-row INSERT: 2^maxRowsLog2 (256,
+// under SQLite's limit of variables for the widest table).
+const maxRowsLog2 = 8
+
+// multiRow returns the INSERT of prefix with n "(?, …)" groups of cols
+// placeholders.
+func multiRow(prefix string, cols, n int) string {
+	var q strings.Builder
+	q.WriteString(prefix)
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args[:n*cols]...); err != nil {
+		q.WriteString(row)
+	}
+	return q.String()
+}
+
+// prepareMulti prepares the multi-row INSERTs of prefix for 1, 2, 4, …
+// 2^maxRowsLog2 rows, so that no commit compiles SQL.
+func prepareMulti(db *sql.DB, prefix string, cols int) ([]*sql.Stmt, error) {
+	var out []*sql.Stmt
+	for k := 0; k <= maxRowsLog2; k++ {
+		st, err := db.Prepare(multiRow(prefix, cols, 1<<k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// insertRows inserts the rows of args (cols values each) with the prepared
+// statements of prepareMulti: the largest that fits, then the next.
+func insertRows(ctx context.Context, tx *sql.Tx, stmts []*sql.Stmt, cols int, args []any) error {
+	for len(args) > 0 {
+		n := len(args) / cols
+		k := min(bits.Len(uint(n))-1, maxRowsLog2)
+		if _, err := tx.StmtContext(ctx, stmts[k]).ExecContext(ctx, args[:cols<<k]...); err != nil {
 			return err
 		}
-		args = args[n*cols:]
+		args = args[cols<<k:]
 	}
 	return nil
 }
