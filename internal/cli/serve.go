@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,13 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lv}))
+			if os.Getenv("GOGC") == "" {
+				// The server's live heap is small (the running negotiations'
+				// states) while every request allocates: collecting at 5x the
+				// live heap instead of 2x costs a few tens of megabytes and
+				// saves CPU and tail latency under load.
+				debug.SetGCPercent(serveGCPercent)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			st, err := openStoreSync(ctx, db, sync)
@@ -124,6 +132,10 @@ docs/server.md describes roles, tokens, confidentiality and the API.`,
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "if set, serve Go's profiler (net/http/pprof) at /debug/pprof/ on this address (keep it on loopback)")
 	return cmd
 }
+
+// serveGCPercent is the garbage collector's target of `parley serve` when
+// the GOGC environment variable does not set one.
+const serveGCPercent = 400
 
 // serveDebug serves net/http/pprof on its own listener, apart from the API,
 // so that profiles of a loaded server can be taken without exposing them.
