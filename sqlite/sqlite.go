@@ -1,8 +1,12 @@
 // Package sqlite is the store.Store of `parley serve` by default: one SQLite
 // file in WAL mode (modernc.org/sqlite, pure Go, no setup), synchronous=FULL
 // so that every acknowledged commit is on disk. Writes go through one writer
-// goroutine that commits concurrent batches together (group commit), each in
-// its own savepoint so that one refused batch does not refuse the others.
+// goroutine that commits concurrent batches together (group commit): checked
+// against the cached sequence numbers and idempotency keys first, then one
+// multi-row INSERT per table; a group that meets a refusal is committed again
+// with each batch in its own savepoint, so that one refused batch does not
+// refuse the others. Statement journals stay in memory, and a second
+// goroutine checkpoints the WAL beside the writer.
 package sqlite
 
 import (
