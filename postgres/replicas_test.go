@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"parley"
 	"parley/live"
 	"parley/postgres"
 	"parley/postgres/pgtest"
@@ -35,42 +34,13 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	return s
 }
 
-// TestTwoWriters checks that two stores on one database (two servers)
-// append to one negotiation in turn: a store whose cached last sequence
-// number is stale does not refuse the next event for ever, and a genuinely
-// stale event is refused.
+// TestTwoWriters runs the shared-store contract on two stores on one
+// database (two servers).
 func TestTwoWriters(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	a, b := open(t, dsn), open(t, dsn)
-	ctx := context.Background()
-	n := storetest.Negotiation(t, "n1")
-	evs := sealed(n.ID, 0, "", 8)
-	if err := a.Commit(ctx, &live.Batch{Negotiation: n, Events: evs[:2]}); err != nil {
-		t.Fatal(err)
-	}
-	// a appends 3, b 4, a 5 (its cache says 3), b 6 (its cache says 4).
-	for i, s := range []*postgres.Store{a, b, a, b} {
-		if err := s.Commit(ctx, &live.Batch{Events: evs[i+2 : i+3]}); err != nil {
-			t.Fatalf("commit of event %d: %v", evs[i+2].Seq, err)
-		}
-	}
-	// Both stores refuse an event that does not follow the stored ones.
-	for _, s := range []*postgres.Store{a, b} {
-		err := s.Commit(ctx, &live.Batch{Events: evs[3:4]})
-		if parley.ErrorCode(err) != parley.ECONFLICT {
-			t.Fatalf("stale event 4 after 6: %v, want a conflict", err)
-		}
-	}
-	got, err := b.Events(ctx, n.ID, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 6 {
-		t.Fatalf("%d events stored, want 6", len(got))
-	}
-	if err := live.Verify(live.LinksOf(got)); err != nil {
-		t.Fatal(err)
-	}
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := pgtest.DSN(t)
+		return open(t, dsn), open(t, dsn)
+	})
 }
 
 // TestListen checks the notifications: a listener hears the commits of
