@@ -1,14 +1,10 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"parley/live"
 
 	"parley/postgres"
 	"parley/postgres/pgtest"
@@ -65,18 +61,7 @@ INSERT INTO replies VALUES ('\x01', 'old', 200, '{}', 5);`); err != nil {
 		t.Fatalf("open a database without replies.fingerprint: %v", err)
 	}
 	defer s.Close()
-	old, err := s.Reply(ctx, []byte{1}, "old")
-	if err != nil || old.Status != 200 || len(old.Fingerprint) != 0 {
-		t.Fatalf("old reply: %+v, %v", old, err)
-	}
-	fp := live.Fingerprint("POST", "/v1/negotiations", []byte("{}"))
-	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1}, Key: "new", Status: 201, Body: []byte("{}"), Fingerprint: fp, Created: time.Unix(6, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Reply(ctx, []byte{1}, "new")
-	if err != nil || !bytes.Equal(got.Fingerprint, fp) {
-		t.Fatalf("new reply: %+v, %v", got, err)
-	}
+	storetest.FingerprintMigrated(t, s)
 }
 
 func BenchmarkCommit(b *testing.B) {

@@ -234,7 +234,7 @@ func (s *Store) loadKeys() error {
 	}
 	defer rows.Close()
 	keys := map[string]int64{}
-	var max int64
+	var last int64
 	for rows.Next() {
 		var id int64
 		var h []byte
@@ -243,18 +243,16 @@ func (s *Store) loadKeys() error {
 			return fmt.Errorf("load idempotency keys: %w", err)
 		}
 		keys[replyKey(h, k)] = id
-		max = maxID(max, id)
+		last = max(last, id)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load idempotency keys: %w", err)
 	}
 	s.keysMu.Lock()
-	s.keys, s.nextID = keys, max+1
+	s.keys, s.nextID = keys, last+1
 	s.keysMu.Unlock()
 	return nil
 }
-
-func maxID(a, b int64) int64 { return max(a, b) }
 
 func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
 

@@ -122,18 +122,7 @@ INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`); err != nil {
 		t.Fatalf("open a database without replies.fingerprint: %v", err)
 	}
 	defer s.Close()
-	old, err := s.Reply(ctx, []byte{1}, "old")
-	if err != nil || old.Status != 200 || len(old.Fingerprint) != 0 {
-		t.Fatalf("old reply: %+v, %v", old, err)
-	}
-	fp := live.Fingerprint("POST", "/v1/negotiations", []byte("{}"))
-	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1}, Key: "new", Status: 201, Body: []byte("{}"), Fingerprint: fp, Created: time.Unix(6, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Reply(ctx, []byte{1}, "new")
-	if err != nil || !bytes.Equal(got.Fingerprint, fp) {
-		t.Fatalf("new reply: %+v, %v", got, err)
-	}
+	fp := storetest.FingerprintMigrated(t, s)
 	// Opening it again (the column now exists) changes nothing.
 	s.Close()
 	s2, err := sqlite.Open(p)

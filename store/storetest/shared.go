@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -53,4 +54,26 @@ func RunShared(t *testing.T, open OpenTwo) {
 	if err := live.Verify(live.LinksOf(got)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FingerprintMigrated checks a store opened on a database made before
+// replies had fingerprints, holding one reply (token hash {1}, key "old",
+// status 200): that reply has no fingerprint, and a new one keeps its own.
+// It returns the new reply's fingerprint.
+func FingerprintMigrated(t *testing.T, s store.Store) []byte {
+	t.Helper()
+	ctx := context.Background()
+	old, err := s.Reply(ctx, []byte{1}, "old")
+	if err != nil || old.Status != 200 || len(old.Fingerprint) != 0 {
+		t.Fatalf("old reply: %+v, %v", old, err)
+	}
+	fp := live.Fingerprint("POST", "/v1/negotiations", []byte("{}"))
+	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1}, Key: "new", Status: 201, Body: []byte("{}"), Fingerprint: fp, Created: time.Unix(6, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Reply(ctx, []byte{1}, "new")
+	if err != nil || !bytes.Equal(got.Fingerprint, fp) {
+		t.Fatalf("new reply: %+v, %v", got, err)
+	}
+	return fp
 }
