@@ -18,7 +18,6 @@ import (
 	httpapi "parley/http"
 	"parley/live"
 	"parley/service"
-	"parley/sqlite"
 	"parley/store"
 )
 
@@ -182,17 +181,7 @@ func TestRevoke(t *testing.T) {
 // on the same database refuses the token.
 func TestRevokeSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
-	open := func() (store.Store, *service.Service, *httptest.Server) {
-		st, err := sqlite.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, err := service.Open(context.Background(), st, service.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st, svc, httptest.NewServer(httpapi.New(svc, httpapi.Options{Examples: os.DirFS("../examples")}))
-	}
+	open := func() (store.Store, *service.Service, *httptest.Server) { return openSQLiteServer(t, path) }
 	ctx := context.Background()
 	st, svc, srv := open()
 	c := client.New(srv.URL, "")

@@ -21,17 +21,7 @@ import (
 // and returns the texts the broker drafted.
 func brokerRun(t *testing.T, restart bool) []map[string]string {
 	path := filepath.Join(t.TempDir(), "parley.db")
-	open := func() (store.Store, *service.Service, *httptest.Server) {
-		st, err := sqlite.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, err := service.Open(context.Background(), st, service.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st, svc, httptest.NewServer(httpapi.New(svc, httpapi.Options{Examples: os.DirFS("../examples")}))
-	}
+	open := func() (store.Store, *service.Service, *httptest.Server) { return openSQLiteServer(t, path) }
 	st, svc, srv := open()
 	ctx := context.Background()
 	c := client.New(srv.URL, "")
@@ -128,4 +118,20 @@ func TestBrokerResumesAfterRestart(t *testing.T) {
 	if same {
 		t.Fatal("the broker did not move after three rounds of critiques: the test proves nothing")
 	}
+}
+
+// openSQLiteServer opens the SQLite database at path, a service on it and a
+// test server for the API: one server "process" over a file that
+// outlives it. The caller closes them.
+func openSQLiteServer(t *testing.T, path string) (store.Store, *service.Service, *httptest.Server) {
+	t.Helper()
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.Open(context.Background(), st, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, svc, httptest.NewServer(httpapi.New(svc, httpapi.Options{Examples: os.DirFS("../examples")}))
 }
