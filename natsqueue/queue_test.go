@@ -220,6 +220,14 @@ func TestCollectDropsDuplicates(t *testing.T) {
 	for _, i := range []int64{0, 7, 100} { // none ends a batch: see Collect
 		publishResult(ctx, t, q, tour, i, fmt.Sprintf("again/%d", i))
 	}
+	workCollect(ctx, t, q, tour, want, 3)
+}
+
+// workCollect drains the queue with one worker of two goroutines, collects
+// the results and checks them: every negotiation once, dups duplicate
+// results dropped, files equal to the local run's in want.
+func workCollect(ctx context.Context, t *testing.T, q *Queue, tour *Tournament, want string, dups int64) {
+	t.Helper()
 	if _, err := q.Work(ctx, WorkOptions{Workers: 2, Idle: 500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +236,8 @@ func TestCollectDropsDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if col.Done != testJobs || col.Duplicates != 3 {
-		t.Errorf("collected %d rows, %d duplicates; want %d, 3", col.Done, col.Duplicates, testJobs)
+	if col.Done != testJobs || col.Duplicates != dups {
+		t.Errorf("collected %d rows, %d duplicates; want %d, %d", col.Done, col.Duplicates, testJobs, dups)
 	}
 	sameFiles(t, want, got)
 }

@@ -111,18 +111,7 @@ func TestSizedJobs(t *testing.T) {
 		t.Errorf("after a second submit %d jobs are queued (%v), want still %d", info.State.Msgs, err, messages)
 	}
 
-	if _, err := q.Work(ctx, WorkOptions{Workers: 2, Idle: 500 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	got := t.TempDir()
-	col, err := q.Collect(ctx, tour, got, CollectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if col.Done != testJobs || col.Duplicates != 0 {
-		t.Errorf("collected %d rows, %d duplicates; want %d, 0", col.Done, col.Duplicates, testJobs)
-	}
-	sameFiles(t, want, got)
+	workCollect(ctx, t, q, tour, want, 0)
 }
 
 // TestResultsSplitByPayload: on a server whose maximum payload is smaller
