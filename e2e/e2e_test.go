@@ -187,7 +187,7 @@ func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, 
 		if err != nil {
 			return out, fmt.Errorf("table %s, offer %d: %w", tb.id, i, err)
 		}
-		lat.add(time.Since(t0))
+		lat.add(t0, time.Since(t0))
 		if len(evs) != 1 || evs[0].Type != live.EvOffer {
 			return out, fmt.Errorf("table %s, offer %d: answer %+v", tb.id, i, evs)
 		}
@@ -199,14 +199,16 @@ func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, 
 type latencies struct {
 	mu sync.Mutex
 	d  []time.Duration
+	at []time.Time // when each request was due
 }
 
-func (l *latencies) add(d time.Duration) {
+func (l *latencies) add(at time.Time, d time.Duration) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	l.d = append(l.d, d)
+	l.at = append(l.at, at)
 	l.mu.Unlock()
 }
 

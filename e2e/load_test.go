@@ -33,7 +33,11 @@ import (
 //     see at that rate.
 //
 // With PARLEY_LOAD_PROFILE=DIR it saves the server's CPU profile over the
-// max phase as DIR/<database>.pprof.
+// max phase as DIR/<database>.pprof, and its heap after both phases as
+// DIR/<database>.heap. With PARLEY_LOAD_TRACE=DIR it writes
+// every request's due time (ms from the phase's start) and latency (µs) to
+// DIR/<database>-<phase>.tsv, to see when the slow ones happen.
+// PARLEY_LOAD_DBS=sqlite,postgres picks the databases.
 func TestLoad(t *testing.T) {
 	secs, _ := strconv.Atoi(os.Getenv("PARLEY_LOAD_SECONDS"))
 	if secs <= 0 {
@@ -43,7 +47,11 @@ func TestLoad(t *testing.T) {
 	if r, err := strconv.Atoi(os.Getenv("PARLEY_LOAD_RATE")); err == nil && r > 0 {
 		rate = r
 	}
-	for _, name := range []string{"sqlite", "sqlite-normal", "postgres"} {
+	dbs := []string{"sqlite", "sqlite-normal", "postgres"}
+	if only := os.Getenv("PARLEY_LOAD_DBS"); only != "" {
+		dbs = strings.Split(only, ",")
+	}
+	for _, name := range dbs {
 		t.Run(name, func(t *testing.T) {
 			var flags []string
 			backend := name
@@ -73,6 +81,7 @@ func TestLoad(t *testing.T) {
 				counts := make([]int, len(tables))
 				errs := make([]error, len(tables))
 				start := time.Now()
+				t.Logf("%s phase starts at %.3f", phase, float64(start.UnixMicro())/1e6)
 				every := time.Duration(0)
 				if phase == "paced" {
 					every = time.Duration(float64(time.Second) * float64(len(tables)) / float64(rate))
@@ -111,6 +120,15 @@ func TestLoad(t *testing.T) {
 					}
 					total += counts[i]
 				}
+				if dir := os.Getenv("PARLEY_LOAD_TRACE"); dir != "" {
+					var b strings.Builder
+					for i, d := range lat.d {
+						fmt.Fprintf(&b, "%.3f\t%d\n", float64(lat.at[i].Sub(start).Microseconds())/1000, d.Microseconds())
+					}
+					if err := os.WriteFile(filepath.Join(dir, name+"-"+phase+".tsv"), []byte(b.String()), 0o644); err != nil {
+						t.Error(err)
+					}
+				}
 				slices.Sort(lat.d)
 				pct := func(p float64) time.Duration { return lat.d[int(p*float64(len(lat.d)-1))] }
 				what := "as fast as answered"
@@ -122,6 +140,12 @@ func TestLoad(t *testing.T) {
 					pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat.d[len(lat.d)-1].Round(10*time.Microsecond),
 					float64((cpu1-cpu0).Microseconds())/float64(total), float64(clientCPU.Microseconds())/float64(total))
 				cpu0 = cpu1
+			}
+			if prof != "" {
+				// The server's live heap after both phases.
+				if err := fetchProfile("http://"+debugAddr+"/debug/pprof/heap?gc=1", filepath.Join(prof, name+".heap")); err != nil {
+					t.Error(err)
+				}
 			}
 			srv.kill(t)
 		})

@@ -384,6 +384,16 @@ func TestIdempotencyAndBodies(t *testing.T) {
 	if resp, b := post(t, url, tk["Buyer"].Token, "k2", body); resp.StatusCode != 409 {
 		t.Errorf("offer out of turn: status %d (%s), want 409", resp.StatusCode, b)
 	}
+	// Idempotency keys are at most 200 visible ASCII characters.
+	for _, key := range []string{"k 1", "k\xbb", strings.Repeat("k", 201)} {
+		if resp, b := post(t, url, tk["Seller"].Token, key, body); resp.StatusCode != 400 || !strings.Contains(string(b), "Idempotency-Key") {
+			t.Errorf("Idempotency-Key %.20q: status %d (%s), want 400 naming the header", key, resp.StatusCode, b)
+		}
+	}
+	if resp, b := post(t, url, tk["Seller"].Token, strings.Repeat("k", 200), body); resp.StatusCode != 200 {
+		t.Errorf("a 200-character Idempotency-Key: status %d (%s), want 200", resp.StatusCode, b)
+	}
+	seq++ // the Seller's offer
 	if e.seq(id) != seq {
 		t.Fatal("refused bodies changed the log")
 	}

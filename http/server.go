@@ -172,6 +172,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 		if len(key) > 200 {
 			return parley.Errorf(parley.EINVALID, "Idempotency-Key: at most 200 characters")
 		}
+		if i := strings.IndexFunc(key, func(r rune) bool { return r < '!' || r > '~' }); i >= 0 {
+			return parley.Errorf(parley.EINVALID, "Idempotency-Key: only visible ASCII characters (a UUID, say); byte %d is %q", i, key[i])
+		}
 		if key != "" {
 			// The body is read here to fingerprint the request; the handler
 			// gets it from c.body.
@@ -187,16 +190,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 			if c.tok != nil {
 				c.idem.TokenHash = c.tok.Hash
 			}
-			// A replay is answered before the body is decoded; a key reused
-			// for another request is refused.
-			reply, err := s.svc.Replayed(r.Context(), c.idem)
-			if err != nil {
-				return err
-			}
-			if reply != nil {
-				writeReply(w, reply)
-				return nil
-			}
+			// The service answers a replay with the stored reply, and
+			// refuses a key reused for another request.
 		}
 	}
 	return rt.handle(w, r, c)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
-	"time"
 
 	"parley"
 	"parley/live"
@@ -179,20 +178,6 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	}
 	r.Body, r.TokenHash, r.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
 	return &r, nil
-}
-
-// Replies implements store.Store.
-func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var out []live.Reply
-	for _, r := range s.replies {
-		if !r.Created.Before(since) {
-			r.Body, r.TokenHash, r.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
-			out = append(out, r)
-		}
-	}
-	return out, nil
 }
 
 // Close implements store.Store.

@@ -517,23 +517,3 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	r.Created = time.Unix(0, created).UTC()
 	return &r, nil
 }
-
-// Replies implements store.Store.
-func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
-	rows, err := s.pool.Query(ctx, "SELECT token_hash, key, status, body, created, fingerprint FROM replies WHERE created >= $1", since.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("postgres: replies: %w", err)
-	}
-	defer rows.Close()
-	var out []live.Reply
-	for rows.Next() {
-		var r live.Reply
-		var created int64
-		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created, &r.Fingerprint); err != nil {
-			return nil, fmt.Errorf("postgres: replies: %w", err)
-		}
-		r.Created = time.Unix(0, created).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}

@@ -40,9 +40,6 @@ type Service struct {
 	mu     sync.Mutex
 	negs   map[string]*entry
 	tokens sync.Map // string(hash) -> *live.Token
-	// replies holds every idempotent reply of the last ReplyWindow, so that
-	// a request is checked for a replay without reading the store.
-	replies sync.Map // replyKey -> *live.Reply
 	// revoked indexes the revoked invitations of every negotiation's state
 	// (revokedKey), so that Authenticate refuses their tokens without
 	// locking a negotiation.
@@ -102,14 +99,6 @@ func Open(ctx context.Context, st store.Store, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load negotiations: %w", err)
 	}
-	rs, err := st.Replies(ctx, s.now().Add(-ReplyWindow))
-	if err != nil {
-		return nil, fmt.Errorf("load idempotent replies: %w", err)
-	}
-	for i := range rs {
-		s.replies.Store(replyKey(rs[i].TokenHash, rs[i].Key), &rs[i])
-	}
-	go s.prune()
 	for _, n := range ns {
 		e := &entry{subs: map[*Subscription]struct{}{}}
 		state, err := s.replay(ctx, n)
@@ -159,12 +148,6 @@ func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State,
 	return state, nil
 }
 
-// ReplyWindow is how long an idempotency key is remembered: a retry after
-// it is a new request.
-const ReplyWindow = 24 * time.Hour
-
-func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
-
 func revokedKey(negotiation, invitation string) string { return negotiation + "\x00" + invitation }
 
 // noteRevoked indexes the revoked invitations of st.
@@ -180,26 +163,6 @@ func (s *Service) noteRevoked(st *live.State) {
 func (s *Service) Revoked(tok *live.Token) bool {
 	_, ok := s.revoked.Load(revokedKey(tok.NegotiationID, tok.InvitationID()))
 	return ok
-}
-
-// prune forgets replies older than ReplyWindow, every ten minutes.
-func (s *Service) prune() {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			cut := s.now().Add(-ReplyWindow)
-			s.replies.Range(func(k, v any) bool {
-				if v.(*live.Reply).Created.Before(cut) {
-					s.replies.Delete(k)
-				}
-				return true
-			})
-		}
-	}
 }
 
 // Close stops the deadline timers. The store stays open.
@@ -283,19 +246,6 @@ type Idem struct {
 	Render func(events []live.Event) (int, []byte)
 }
 
-// Replayed returns the stored reply of an idempotent request, or nil; an
-// EKEYREUSED error when the key's reply answers a different request. Every
-// reply of the last ReplyWindow is in memory, so this reads nothing.
-func (s *Service) Replayed(ctx context.Context, idem *Idem) (*live.Reply, error) {
-	if idem == nil || idem.Key == "" {
-		return nil, nil
-	}
-	if r, ok := s.replies.Load(replyKey(idem.TokenHash, idem.Key)); ok {
-		return sameRequest(idem, r.(*live.Reply))
-	}
-	return nil, nil
-}
-
 // sameRequest returns r if it answers the request idem identifies, else an
 // EKEYREUSED error. Replies stored without a fingerprint match any request.
 func sameRequest(idem *Idem, r *live.Reply) (*live.Reply, error) {
@@ -305,8 +255,17 @@ func sameRequest(idem *Idem, r *live.Reply) (*live.Reply, error) {
 	return r, nil
 }
 
-// storedReply reads a reply from the store, for a commit refused because
-// another request with the same key won the race.
+// Replays are found on the way out, not on the way in: a request is decided
+// as if new, and only when it is refused (not your turn any more, the
+// deadline passed, its commit refused because its key is already stored)
+// does storedReply look its key up in the store. A retry of a request that
+// was done is always refused one of these ways, since the store keeps every
+// reply's key for as long as the database lives; a new request (the common
+// case) costs no lookup, and the server holds no reply in memory.
+
+// storedReply reads the stored reply of an idempotent request that was
+// refused, or nil; an EKEYREUSED error when the key's reply answers a
+// different request.
 func (s *Service) storedReply(ctx context.Context, idem *Idem) (*live.Reply, error) {
 	if idem == nil || idem.Key == "" {
 		return nil, nil
@@ -345,11 +304,24 @@ type Created struct {
 	Reply  *live.Reply // set when the request was a replay
 }
 
-// Create sets up a negotiation and issues the convener's token.
+// Create sets up a negotiation and issues the convener's token; a retry of
+// a create that was done returns its stored reply (Created.Reply).
 func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*Created, error) {
-	if r, err := s.Replayed(ctx, idem); err != nil || r != nil {
-		return &Created{Reply: r}, err
+	c, err := s.create(ctx, req, idem)
+	if err == nil {
+		return c, nil
 	}
+	r, rerr := s.storedReply(ctx, idem)
+	switch {
+	case rerr == nil && r != nil:
+		return &Created{Reply: r}, nil
+	case parley.ErrorCode(rerr) == parley.EKEYREUSED:
+		return nil, rerr // the key answered another request
+	}
+	return nil, err
+}
+
+func (s *Service) create(ctx context.Context, req CreateRequest, idem *Idem) (*Created, error) {
 	if !slices.Contains(live.Protocols(), req.Protocol) {
 		return nil, parley.Errorf(parley.EINVALID, "protocol: %q is not one of %v", req.Protocol, live.Protocols())
 	}
@@ -421,18 +393,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	tok := live.Token{Hash: hash, NegotiationID: id, Role: live.Convener, Created: now}
 	b := &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: evs, Reply: s.reply(idem, evs, now)}
 	if err := s.store.Commit(ctx, b); err != nil {
-		r, rerr := s.storedReply(ctx, idem)
-		if rerr == nil && r != nil {
-			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
-			return &Created{Reply: r}, nil
-		}
-		if parley.ErrorCode(rerr) == parley.EKEYREUSED {
-			return nil, rerr // the key answered another request (through another replica)
-		}
 		return nil, fmt.Errorf("create negotiation: %w", err)
-	}
-	if b.Reply != nil {
-		s.replies.Store(replyKey(b.Reply.TokenHash, b.Reply.Key), b.Reply)
 	}
 	for i := range evs {
 		if err := state.Apply(&evs[i]); err != nil {
@@ -545,26 +506,26 @@ func (s *Service) Act(ctx context.Context, tok *live.Token, a live.Action, idem 
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r, err := s.Replayed(ctx, idem); err != nil || r != nil {
-		return &Result{Reply: r}, err
-	}
 	for attempt := 1; ; attempt++ {
 		before := e.st.Seq
 		res, err := s.act(ctx, e, tok, a, idem)
-		if err == nil || !s.shared || attempt == maxAttempts || parley.ErrorCode(err) != parley.ECONFLICT {
-			return res, err // (a commit that may have happened is not retried)
+		if err == nil {
+			return res, nil
 		}
-		// Another replica may have acted first (a refusal on a stale
-		// state, a commit refused for its sequence number): perhaps with
-		// this very request, retried through it.
+		// A refusal may be that of a retry: of a request done before (by
+		// this server or, on a shared store, another replica).
 		r, rerr := s.storedReply(ctx, idem)
 		if rerr == nil && r != nil {
-			s.replies.Store(replyKey(r.TokenHash, r.Key), r)
 			return &Result{Reply: r}, nil
 		}
 		if parley.ErrorCode(rerr) == parley.EKEYREUSED {
-			return nil, rerr // the key answered another request, through another replica
+			return nil, rerr // the key answered another request
 		}
+		if !s.shared || attempt == maxAttempts || parley.ErrorCode(err) != parley.ECONFLICT {
+			return res, err // (a commit that may have happened is not retried)
+		}
+		// Another replica may have acted first (a refusal on a stale
+		// state, a commit refused for its sequence number).
 		if _, cerr := s.catchUp(ctx, e); cerr != nil || e.st.Seq == before {
 			return res, err // nothing new: the refusal stands
 		}
@@ -639,9 +600,6 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 		// in step.
 		s.resync(context.WithoutCancel(ctx), e)
 		return fmt.Errorf("store events: %w", err)
-	}
-	if b.Reply != nil {
-		s.replies.Store(replyKey(b.Reply.TokenHash, b.Reply.Key), b.Reply)
 	}
 	for i := range b.Events {
 		if err := e.st.Apply(&b.Events[i]); err != nil {

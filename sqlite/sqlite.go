@@ -11,7 +11,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,9 +101,11 @@ type Store struct {
 	// multiEvents and multiReplies insert 1, 2, 4, … rows (prepareMulti).
 	multiEvents, multiReplies []*sql.Stmt
 	// keysMu guards keys: the id of the stored reply of every (token hash,
-	// idempotency key), written by the writer only after its commit.
+	// idempotency key), written by the writer only after its commit. Its
+	// keys and values hold no pointers, so the garbage collector never
+	// scans it however many replies the database holds.
 	keysMu sync.RWMutex
-	keys   map[string]int64
+	keys   map[replyID]int64
 	nextID int64 // the id of the next reply (writer only)
 	// commits counts the writer's transactions, for the checkpointer.
 	commits atomic.Int64
@@ -233,7 +237,7 @@ func (s *Store) loadKeys() error {
 		return fmt.Errorf("load idempotency keys: %w", err)
 	}
 	defer rows.Close()
-	keys := map[string]int64{}
+	keys := map[replyID]int64{}
 	var last int64
 	for rows.Next() {
 		var id int64
@@ -254,11 +258,23 @@ func (s *Store) loadKeys() error {
 	return nil
 }
 
-func replyKey(hash []byte, key string) string { return string(hash) + "\x00" + key }
+// replyID identifies a reply's (token hash, idempotency key) in keys: the
+// first 128 bits of their SHA-256, so that two keys share an identifier
+// with a probability under 2^-60 even among billions of replies.
+type replyID [16]byte
+
+func replyKey(hash []byte, key string) replyID {
+	var buf [256]byte // on the stack for the usual sizes
+	// The hash's length first: ("ab", "c") and ("a", "bc") differ.
+	b := binary.BigEndian.AppendUint64(buf[:0], uint64(len(hash)))
+	b = append(append(b, hash...), key...)
+	sum := sha256.Sum256(b)
+	return replyID(sum[:16])
+}
 
 // stored reports whether a reply with this key is committed (writer only,
 // so no other goroutine changes keys meanwhile).
-func (s *Store) stored(k string) bool {
+func (s *Store) stored(k replyID) bool {
 	s.keysMu.RLock()
 	_, ok := s.keys[k]
 	s.keysMu.RUnlock()
@@ -266,7 +282,7 @@ func (s *Store) stored(k string) bool {
 }
 
 // remember records the keys of a committed transaction.
-func (s *Store) remember(pending map[string]int64) {
+func (s *Store) remember(pending map[replyID]int64) {
 	if len(pending) == 0 {
 		return
 	}
@@ -377,7 +393,7 @@ func (s *Store) commitGroup(group []*request, known map[string]bool) {
 	}
 	errs := make([]error, len(group))
 	var added []string
-	pending := map[string]int64{}
+	pending := map[replyID]int64{}
 	for i, r := range group {
 		if _, err := tx.Exec("SAVEPOINT b"); err != nil {
 			tx.Rollback()
@@ -439,10 +455,10 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	errs := make([]error, len(group))
 	next := map[string]int64{} // last seq as of the batches accepted so far
 	fresh := map[string]bool{} // last seq read in this transaction
-	pending := map[string]int64{}
+	pending := map[replyID]int64{}
 	var replyArgs, eventArgs []any
 	for i, r := range group {
-		var key string
+		var key replyID
 		if rp := r.b.Reply; rp != nil {
 			key = replyKey(rp.TokenHash, rp.Key)
 			if _, dup := pending[key]; dup || s.stored(key) {
@@ -591,7 +607,7 @@ func constraint(err error) bool {
 }
 
 // apply writes one batch inside tx and returns the negotiations it created.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool, pending map[string]int64) ([]string, error) {
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[string]bool, pending map[replyID]int64) ([]string, error) {
 	var created []string
 	exists := func(id string) (bool, error) {
 		if known[id] || (b.Negotiation != nil && b.Negotiation.ID == id) {
@@ -790,24 +806,4 @@ func (s *Store) Reply(ctx context.Context, tokenHash []byte, key string) (*live.
 	}
 	r.Created = time.Unix(0, created).UTC()
 	return &r, nil
-}
-
-// Replies implements store.Store.
-func (s *Store) Replies(ctx context.Context, since time.Time) ([]live.Reply, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT token_hash, key, status, body, created, fingerprint FROM replies WHERE created >= ?", since.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: replies: %w", err)
-	}
-	defer rows.Close()
-	var out []live.Reply
-	for rows.Next() {
-		var r live.Reply
-		var created int64
-		if err := rows.Scan(&r.TokenHash, &r.Key, &r.Status, &r.Body, &created, &r.Fingerprint); err != nil {
-			return nil, fmt.Errorf("sqlite: replies: %w", err)
-		}
-		r.Created = time.Unix(0, created).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }

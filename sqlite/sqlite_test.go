@@ -86,13 +86,26 @@ func TestMigrateReplies(t *testing.T) {
 	if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: []byte{1, 2}, Key: "k3", Status: 200, Body: []byte("{}"), Created: time.Unix(0, 9)}}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.Replies(ctx, time.Unix(0, 0))
+	for key, status := range map[string]int{"k1": 201, "k2": 200, "k3": 200} {
+		if r, err := s.Reply(ctx, []byte{1, 2}, key); err != nil || r.Status != status {
+			t.Fatalf("reply %s after migration and one new: %+v, %v; want status %d", key, r, err, status)
+		}
+	}
+	var n int
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM replies").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d replies stored (%v), want 3", n, err)
+	}
+}
+
+// db2 opens a second, plain connection to the database at p.
+func db2(t *testing.T, p string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 3 {
-		t.Fatalf("%d replies after migration and one new, want 3", len(all))
-	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestMigrateFingerprint: a database whose (appended) replies table

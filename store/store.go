@@ -6,7 +6,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"parley/live"
 )
@@ -32,11 +31,10 @@ type Store interface {
 	// at most limit of them (limit <= 0: all).
 	Events(ctx context.Context, negotiation string, after int64, limit int) ([]live.Event, error)
 	// Reply returns the reply recorded for a token hash and idempotency key,
-	// or a parley.ENOTFOUND error.
+	// or a parley.ENOTFOUND error. A store keeps every reply for as long as
+	// it lives: the server looks one up when a request is refused, to
+	// answer a retry of a request that was done.
 	Reply(ctx context.Context, tokenHash []byte, key string) (*live.Reply, error)
-	// Replies returns every reply created at or after since (the server
-	// keeps them in memory to answer retries without a read).
-	Replies(ctx context.Context, since time.Time) ([]live.Reply, error)
 	// Close releases the store's resources.
 	Close() error
 }

@@ -251,21 +251,33 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 		if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: h, Key: "key-2", Status: 200, Body: []byte("{}"), Created: time.Unix(1700000100, 0).UTC()}}); err != nil {
 			t.Fatal(err)
 		}
-		all, err := s.Replies(ctx, time.Unix(1700000000, 0))
-		if err != nil || len(all) != 2 {
-			t.Fatalf("replies since the first: %d, %v; want 2", len(all), err)
-		}
-		for _, a := range all {
-			// key-1 keeps its fingerprint; key-2 has none (a reply stored
-			// before requests were fingerprinted reads back empty).
-			want := map[string][]byte{"key-1": fp, "key-2": nil}[a.Key]
-			if !bytes.Equal(a.Fingerprint, want) {
-				t.Fatalf("reply %s: fingerprint %x, want %x", a.Key, a.Fingerprint, want)
+		// key-1 keeps its fingerprint; key-2 has none (a reply stored
+		// before requests were fingerprinted reads back empty).
+		for key, want := range map[string][]byte{"key-1": fp, "key-2": nil} {
+			got, err := s.Reply(ctx, h, key)
+			if err != nil {
+				t.Fatalf("reply %s: %v", key, err)
+			}
+			if !bytes.Equal(got.Fingerprint, want) || !bytes.Equal(got.TokenHash, h) {
+				t.Fatalf("reply %s: fingerprint %x, token hash %x; want %x, %x", key, got.Fingerprint, got.TokenHash, want, h)
 			}
 		}
-		recent, err := s.Replies(ctx, time.Unix(1700000050, 0))
-		if err != nil || len(recent) != 1 || recent[0].Key != "key-2" || string(recent[0].Body) != "{}" || !bytes.Equal(recent[0].TokenHash, h) {
-			t.Fatalf("replies since a later time: %+v, %v; want key-2 only", recent, err)
+		if got, _ := s.Reply(ctx, h, "key-2"); got == nil || string(got.Body) != "{}" || got.Status != 200 {
+			t.Fatalf("reply key-2: %+v, want status 200 and body {}", got)
+		}
+		// The boundary between token hash and key counts: the key's first
+		// byte moved to the end of the hash names another reply.
+		longer := append(bytes.Clone(h), 'k')
+		_, err = s.Reply(ctx, longer, "ey-1")
+		code(t, err, parley.ENOTFOUND)
+		if err := s.Commit(ctx, &live.Batch{Reply: &live.Reply{TokenHash: longer, Key: "ey-1", Status: 202, Body: []byte("[]"), Created: time.Unix(1700000200, 0).UTC()}}); err != nil {
+			t.Fatalf("a reply whose hash and key join into another's: %v", err)
+		}
+		if got, err := s.Reply(ctx, longer, "ey-1"); err != nil || got.Status != 202 {
+			t.Fatalf("reply of the moved key: %+v, %v; want status 202", got, err)
+		}
+		if got, err := s.Reply(ctx, h, "key-1"); err != nil || got.Status != 201 {
+			t.Fatalf("key-1 after the moved key: %+v, %v; want status 201", got, err)
 		}
 	})
 
