@@ -32,8 +32,8 @@ import (
 //     counted from that time (no coordinated omission) — the latency users
 //     see at that rate.
 //
-// With PARLEY_LOAD_PROFILE=DIR it saves the server's CPU profile over the
-// max phase as DIR/<database>.pprof, and its heap after both phases as
+// With PARLEY_LOAD_PROFILE=DIR it saves the server's CPU profile over each
+// phase as DIR/<database>-<phase>.pprof, and its heap after both phases as
 // DIR/<database>.heap. With PARLEY_LOAD_TRACE=DIR it writes
 // every request's due time (ms from the phase's start) and latency (µs) to
 // DIR/<database>-<phase>.tsv, to see when the slow ones happen.
@@ -97,9 +97,9 @@ func TestLoad(t *testing.T) {
 						made[i] += len(acks)
 					}()
 				}
-				if prof != "" && phase == "max" {
-					// A CPU profile of the server over the run, for go tool pprof.
-					if err := fetchProfile("http://"+debugAddr+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), filepath.Join(prof, name+".pprof")); err != nil {
+				if prof != "" {
+					// A CPU profile of the server over the phase, for go tool pprof.
+					if err := fetchProfile("http://"+debugAddr+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), filepath.Join(prof, name+"-"+phase+".pprof")); err != nil {
 						t.Error(err)
 					}
 				} else {

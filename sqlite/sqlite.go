@@ -109,6 +109,10 @@ type Store struct {
 	nextID int64 // the id of the next reply (writer only)
 	// commits counts the writer's transactions, for the checkpointer.
 	commits atomic.Int64
+	// catchUp asks the writer to checkpoint the frames the checkpointer
+	// could not, so that the WAL starts again from its beginning (see
+	// checkpointer).
+	catchUp atomic.Bool
 	ckDone  chan struct{}
 }
 
@@ -144,7 +148,7 @@ func OpenSync(path, sync string) (*Store, error) {
 		return nil, parley.Errorf(parley.EINVALID, "sqlite synchronous: %q is not full or normal", sync)
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + strings.ToUpper(sync) + ")", "foreign_keys(ON)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "journal_size_limit(67108864)", "synchronous(" + strings.ToUpper(sync) + ")", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()
@@ -294,11 +298,26 @@ func (s *Store) remember(pending map[replyID]int64) {
 }
 
 // checkpointInterval is how often the checkpointer copies the WAL into the
-// database file.
-const checkpointInterval = 200 * time.Millisecond
+// database file (a variable for tests).
+var checkpointInterval = 200 * time.Millisecond
+
+// walRestartFrames is the length of the WAL (in pages) from which the
+// writer finishes a checkpoint itself so that the WAL starts again (a
+// variable for tests).
+var walRestartFrames = 4096
 
 // checkpointer runs passive checkpoints (they never block the writer) while
 // commits happen, and a truncating one at Close.
+//
+// A passive checkpoint copies the frames committed before it began; under
+// sustained writes new ones always follow, the WAL is never wholly copied,
+// and SQLite never starts it again from its beginning: it would grow without
+// bound (by about 4 KB an action at thousands a second). So when the WAL
+// holds walRestartFrames or more, the checkpointer asks the writer (catchUp)
+// to copy the few frames committed since, between two of its transactions:
+// the WAL is then wholly copied and the next transaction writes from its
+// beginning again (journal_size_limit trims the file). The writer pauses for
+// that short copy and one fsync every few seconds, never for the bulk.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	t := time.NewTicker(checkpointInterval)
@@ -312,7 +331,11 @@ func (s *Store) checkpointer() {
 		case <-t.C:
 			if n := s.commits.Load(); n != seen {
 				seen = n
-				s.r.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+				var busy, frames, copied int // copied: up to the frames at its start
+				err := s.r.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+				if err == nil && frames >= walRestartFrames {
+					s.catchUp.Store(true)
+				}
 			}
 		}
 	}
@@ -376,6 +399,9 @@ func (s *Store) writer() {
 			s.commitGroup(group, known)
 		}
 		s.commits.Add(1)
+		if s.catchUp.Swap(false) {
+			s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
 	}
 }
 

@@ -1,0 +1,87 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/live"
+	"parley/sqlite"
+	"parley/store/storetest"
+)
+
+// TestWALStartsAgain: under writes that never pause, the WAL is wholly
+// checkpointed now and then and written again from its beginning, so its
+// file stays a fraction of what the same writes leave when it never starts
+// again (the same run with the writer's catch-up disabled).
+func TestWALStartsAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes some 30 MB twice")
+	}
+	size := func(restartFrames int) int64 {
+		defer sqlite.SetCheckpointing(20*time.Millisecond, restartFrames)()
+		p := filepath.Join(t.TempDir(), "w.db")
+		s, err := sqlite.OpenSync(p, "normal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx := context.Background()
+		const negs, per = 50, 120
+		for i := 0; i < negs; i++ {
+			if err := s.Commit(ctx, &live.Batch{Negotiation: storetest.Negotiation(t, fmt.Sprint("n", i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data := []byte(`{"outcome":{"price":"` + strings.Repeat("x", 1500) + `"}}`) // about a page a commit per negotiation
+		var wg sync.WaitGroup
+		errs := make([]error, negs)
+		for i := 0; i < negs; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprint("n", i)
+				for seq := int64(1); seq <= per; seq++ {
+					e := live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(1700000000, seq), Type: live.EvOffer, Party: "Buyer", Data: data, Hash: fmt.Sprint(seq)}
+					r := &live.Reply{TokenHash: []byte(id), Key: fmt.Sprint(seq), Status: 200, Body: []byte("{}"), Created: e.Time}
+					if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}, Reply: r}); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := os.Stat(p + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every event is stored, whatever the WAL did.
+		for i := 0; i < negs; i++ {
+			evs, err := s.Events(ctx, fmt.Sprint("n", i), 0, 0)
+			if err != nil || len(evs) != per {
+				t.Fatalf("n%d: %d events (%v), want %d", i, len(evs), err, per)
+			}
+		}
+		return st.Size()
+	}
+	grown := size(1 << 30)
+	bounded := size(256)
+	t.Logf("WAL file after the writes: %d bytes never started again, %d bytes starting again from 256 frames", grown, bounded)
+	if grown < 20<<20 {
+		t.Fatalf("the writes left a WAL of %d bytes without catch-up; the test expects more than 20 MB", grown)
+	}
+	if bounded*3 > grown {
+		t.Fatalf("WAL of %d bytes with catch-up, %d without: want under a third", bounded, grown)
+	}
+}
