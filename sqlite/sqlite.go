@@ -47,7 +47,16 @@ CREATE TABLE IF NOT EXISTS tokens (
 	party       TEXT NOT NULL,
 	created     INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS events ` + eventsColumns + `;
+CREATE TABLE IF NOT EXISTS replies ` + repliesColumns + `;
+`
+
+// indexes are made after the migrations.
+const indexes = `CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (negotiation, seq);`
+
+// eventsColumns are the columns of the events table.
+const eventsColumns = `(
+	id          INTEGER PRIMARY KEY,
 	negotiation TEXT NOT NULL REFERENCES negotiations(id),
 	seq         INTEGER NOT NULL,
 	time        INTEGER NOT NULL,
@@ -56,12 +65,23 @@ CREATE TABLE IF NOT EXISTS events (
 	recipients  TEXT NOT NULL,
 	data        BLOB NOT NULL,
 	prev        TEXT NOT NULL,
-	hash        TEXT NOT NULL,
-	PRIMARY KEY (negotiation, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replies ` + repliesColumns + `;
-`
+	hash        TEXT NOT NULL
+)`
 
+// Events are appended in id order (one page written for many events of a
+// commit) and found by the index on (negotiation, seq), whose entries are
+// small. Keyed by (negotiation, seq) themselves (the first layout), each
+// event was written into the middle of the table, at its negotiation's
+// place: a commit of events of n negotiations wrote n pages, and as those
+// filled, SQLite rebalanced each with its neighbours, writing three or four
+// more — 2.7 pages an action where the appended layout writes about one.
+const migrateEvents = `
+ALTER TABLE events RENAME TO events_v1;
+CREATE TABLE events ` + eventsColumns + `;
+INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash)
+	SELECT negotiation, seq, time, type, party, recipients, data, prev, hash FROM events_v1 ORDER BY time, negotiation, seq;
+DROP TABLE events_v1;
+`
 // repliesColumns are the columns of the replies table.
 const repliesColumns = `(
 	id          INTEGER PRIMARY KEY,
@@ -164,27 +184,22 @@ func OpenSync(path, sync string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: create schema: %w", path, err)
 	}
-	var hasID int
-	if err := w.QueryRow("SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'id'").Scan(&hasID); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite %s: inspect schema: %w", path, err)
-	}
-	if hasID == 0 {
-		if err := migrate(w, migrateReplies); err != nil {
+	for _, m := range migrations {
+		var done int
+		if err := w.QueryRow(m.done).Scan(&done); err != nil {
 			w.Close()
-			return nil, fmt.Errorf("sqlite %s: move replies to the appended layout: %w", path, err)
+			return nil, fmt.Errorf("sqlite %s: inspect schema: %w", path, err)
+		}
+		if done == 0 {
+			if err := migrate(w, m.stmts); err != nil {
+				w.Close()
+				return nil, fmt.Errorf("sqlite %s: %s: %w", path, m.what, err)
+			}
 		}
 	}
-	var hasFingerprint int
-	if err := w.QueryRow("SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'fingerprint'").Scan(&hasFingerprint); err != nil {
+	if _, err := w.Exec(indexes); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite %s: inspect schema: %w", path, err)
-	}
-	if hasFingerprint == 0 {
-		if err := migrate(w, addFingerprint); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("sqlite %s: add replies.fingerprint: %w", path, err)
-		}
+		return nil, fmt.Errorf("sqlite %s: create indexes: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -218,6 +233,18 @@ func OpenSync(path, sync string) (*Store, error) {
 	go s.writer()
 	go s.checkpointer()
 	return s, nil
+}
+
+// migrations bring a database made by an earlier Parley to the current
+// layout, in order.
+var migrations = []struct {
+	what  string // what it does, for errors
+	done  string // a count that is 0 while the migration is needed
+	stmts string
+}{
+	{"move replies to the appended layout", "SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'id'", migrateReplies},
+	{"add replies.fingerprint", "SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'fingerprint'", addFingerprint},
+	{"move events to the appended layout", "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'id'", migrateEvents},
 }
 
 // migrate runs a migration in one transaction.

@@ -147,3 +147,64 @@ INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`); err != nil {
 		t.Fatalf("new reply after reopening: %+v, %v", got, err)
 	}
 }
+
+// TestMigrateEvents: a database whose events are keyed by (negotiation,
+// seq) (the first layout) opens with every event moved to the appended
+// layout, in order per negotiation, and goes on refusing an event that does
+// not follow the last.
+func TestMigrateEvents(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE events (
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL, party TEXT NOT NULL,
+	recipients TEXT NOT NULL, data BLOB NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL,
+	PRIMARY KEY (negotiation, seq)
+) WITHOUT ROWID;
+INSERT INTO negotiations VALUES ('b', '{"id":"b"}', 1), ('a', '{"id":"a"}', 2);
+INSERT INTO events VALUES
+	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2'),
+	('a', 1, 20, 'created', '', 'null', '{"n":"a1"}', '', 'ha1'),
+	('b', 1, 10, 'created', '', '["Buyer"]', '{"n":"b1"}', '', 'hb1');`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatalf("open a database with the first events layout: %v", err)
+	}
+	defer s.Close()
+	want := map[string][]string{"a": {`{"n":"a1"}`}, "b": {`{"n":"b1"}`, `{"n":"b2"}`}}
+	for id, datas := range want {
+		evs, err := s.Events(ctx, id, 0, 0)
+		if err != nil || len(evs) != len(datas) {
+			t.Fatalf("events of %s after migration: %+v, %v", id, evs, err)
+		}
+		for i, e := range evs {
+			if e.Seq != int64(i+1) || string(e.Data) != datas[i] || e.NegotiationID != id {
+				t.Fatalf("event %d of %s after migration: %+v, want seq %d, data %s", i, id, e, i+1, datas[i])
+			}
+		}
+	}
+	if evs, _ := s.Events(ctx, "b", 0, 0); len(evs) == 2 && (evs[0].To[0] != "Buyer" || evs[1].Prev != "hb1" || evs[1].Hash != "hb2" || evs[1].Time.UnixNano() != 30 || evs[1].Party != "Buyer") {
+		t.Fatalf("fields of b's events after migration: %+v", evs)
+	}
+	next := live.Event{NegotiationID: "b", Seq: 3, Time: time.Unix(0, 40), Type: "offer", Data: []byte("{}"), Prev: "hb2", Hash: "hb3"}
+	if err := s.Commit(ctx, &live.Batch{Events: []live.Event{next}}); err != nil {
+		t.Fatalf("the next event after migration: %v", err)
+	}
+	again := next
+	again.Hash = "other"
+	if err := s.Commit(ctx, &live.Batch{Events: []live.Event{again}}); parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Fatalf("event 3 of b again: %v, want a conflict", err)
+	}
+	var n int
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM events").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("%d events stored (%v), want 4", n, err)
+	}
+}
