@@ -82,6 +82,7 @@ INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev,
 	SELECT negotiation, seq, time, type, party, recipients, data, prev, hash FROM events_v1 ORDER BY time, negotiation, seq;
 DROP TABLE events_v1;
 `
+
 // repliesColumns are the columns of the replies table.
 const repliesColumns = `(
 	id          INTEGER PRIMARY KEY,
