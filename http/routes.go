@@ -109,22 +109,25 @@ var allowed = map[string][]string{
 // action does not take.
 func DecodeAction(typ string, data []byte) (*ActionBody, error) {
 	var raw map[string]json.RawMessage
-	if err := decodeBytes(data, &raw); err != nil {
+	value, err := decodeValue(data, &raw)
+	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(raw))
+	// The first field, in sorted order, that the action does not take.
+	bad, refused := "", false
 	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(allowed[typ], k) {
-			return nil, parley.Errorf(parley.EINVALID, "%s: unknown field for this action (allowed: %v)", k, allowed[typ])
+		if !slices.Contains(allowed[typ], k) && (!refused || k < bad) {
+			bad, refused = k, true
 		}
 	}
+	if refused {
+		return nil, parley.Errorf(parley.EINVALID, "%s: unknown field for this action (allowed: %v)", bad, allowed[typ])
+	}
+	// value is one valid JSON value holding only fields of ActionBody:
+	// it needs neither a stream decoder nor a check for unknown fields.
 	var b ActionBody
-	if err := decodeBytes(data, &b); err != nil {
-		return nil, err
+	if err := json.Unmarshal(value, &b); err != nil {
+		return nil, decodeError(err)
 	}
 	if len(b.Comment) > 4000 {
 		return nil, parley.Errorf(parley.EINVALID, "comment: at most 4000 bytes")

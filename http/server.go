@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -307,31 +308,44 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // decodeBytes is decode's core, shared with the fuzz tests.
 func decodeBytes(data []byte, v any) error {
-	if len(strings.TrimSpace(string(data))) == 0 {
+	_, err := decodeValue(data, v)
+	return err
+}
+
+// decodeValue decodes data into v as decodeBytes does and returns the bytes
+// of the JSON value decoded: data up to the end of that value.
+func decodeValue(data []byte, v any) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
 		data = []byte("{}")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &te):
-			field := te.Field
-			if field == "" {
-				field = "body"
-			}
-			return parley.Errorf(parley.EINVALID, "%s: want %s, got %s", field, te.Type, te.Value)
-		case errors.As(err, &se):
-			return parley.Errorf(parley.EINVALID, "body: invalid JSON at byte %d: %v", se.Offset, err)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.TrimPrefix(err.Error(), "json: unknown field ")
-			return parley.Errorf(parley.EINVALID, "%s: unknown field", strings.Trim(f, `"`))
-		}
-		return parley.Errorf(parley.EINVALID, "body: %v", err)
+		return nil, decodeError(err)
 	}
 	if dec.More() {
-		return parley.Errorf(parley.EINVALID, "body: data after the JSON object")
+		return nil, parley.Errorf(parley.EINVALID, "body: data after the JSON object")
 	}
-	return nil
+	return data[:dec.InputOffset()], nil
+}
+
+// decodeError turns an error of encoding/json into an EINVALID error naming
+// the field or the body.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return parley.Errorf(parley.EINVALID, "%s: want %s, got %s", field, te.Type, te.Value)
+	case errors.As(err, &se):
+		return parley.Errorf(parley.EINVALID, "body: invalid JSON at byte %d: %v", se.Offset, err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return parley.Errorf(parley.EINVALID, "%s: unknown field", strings.Trim(f, `"`))
+	}
+	return parley.Errorf(parley.EINVALID, "body: %v", err)
 }

@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"parley"
+	"parley/live"
+)
+
+// decodeActionBefore is DecodeAction as it was before it decoded the body
+// with one stream decoder: the reference the decoder must agree with.
+func decodeActionBefore(typ string, data []byte) (*ActionBody, error) {
+	decode := func(data []byte, v any) error {
+		if len(strings.TrimSpace(string(data))) == 0 {
+			data = []byte("{}")
+		}
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			var te *json.UnmarshalTypeError
+			var se *json.SyntaxError
+			switch {
+			case errors.As(err, &te):
+				field := te.Field
+				if field == "" {
+					field = "body"
+				}
+				return parley.Errorf(parley.EINVALID, "%s: want %s, got %s", field, te.Type, te.Value)
+			case errors.As(err, &se):
+				return parley.Errorf(parley.EINVALID, "body: invalid JSON at byte %d: %v", se.Offset, err)
+			case strings.HasPrefix(err.Error(), "json: unknown field "):
+				f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+				return parley.Errorf(parley.EINVALID, "%s: unknown field", strings.Trim(f, `"`))
+			}
+			return parley.Errorf(parley.EINVALID, "body: %v", err)
+		}
+		if dec.More() {
+			return parley.Errorf(parley.EINVALID, "body: data after the JSON object")
+		}
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if err := decode(data, &raw); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(allowed[typ], k) {
+			return nil, parley.Errorf(parley.EINVALID, "%s: unknown field for this action (allowed: %v)", k, allowed[typ])
+		}
+	}
+	var b ActionBody
+	if err := decode(data, &b); err != nil {
+		return nil, err
+	}
+	if len(b.Comment) > 4000 {
+		return nil, parley.Errorf(parley.EINVALID, "comment: at most 4000 bytes")
+	}
+	if b.Version < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "version: must be positive")
+	}
+	return &b, nil
+}
+
+var decodeTypes = []string{live.EvStarted, live.EvStopped, live.EvOffer, live.EvAccept, live.EvCritique, live.EvEnd, live.EvText, live.EvSuggestion, live.EvRevoked}
+
+// sameDecoding fails t unless DecodeAction and decodeActionBefore agree on
+// data: the same body, or errors with the same code and message.
+func sameDecoding(t interface{ Fatalf(string, ...any) }, typ string, data []byte) {
+	got, gerr := DecodeAction(typ, data)
+	want, werr := decodeActionBefore(typ, data)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || parley.ErrorCode(gerr) != parley.ErrorCode(werr) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s %q:\ngot  %+v, %v\nwant %+v, %v", typ, data, got, gerr, want, werr)
+	}
+}
+
+// jsonish generates bodies near the action bodies: objects of the action
+// fields (and others, in other cases) with values of every JSON type, with
+// space, duplicates, trailing data and broken syntax now and then.
+func jsonish() *rapid.Generator[string] {
+	keys := []string{"outcome", "version", "blocking", "comment", "Outcome", "VERSION", "other", "", "comm\\u0065nt", "a\xffb"}
+	var value func(t *rapid.T, depth int) string
+	value = func(t *rapid.T, depth int) string {
+		leaf := []string{`null`, `true`, `false`, `0`, `-1`, `1`, `2.5`, `1e3`, `99999999999999999999`, `""`, `"low"`, `"<&>"`, `"\u2028"`, "\"\xff\"", `"x\"y"`}
+		if depth > 2 || rapid.Bool().Draw(t, "leaf") {
+			return rapid.SampledFrom(leaf).Draw(t, "value")
+		}
+		n := rapid.IntRange(0, 3).Draw(t, "n")
+		parts := make([]string, n)
+		if rapid.Bool().Draw(t, "array") {
+			for i := range parts {
+				parts[i] = value(t, depth+1)
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}
+		for i := range parts {
+			parts[i] = `"` + rapid.SampledFrom(keys).Draw(t, "key") + `": ` + value(t, depth+1)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return rapid.Custom(func(t *rapid.T) string {
+		body := value(t, 0)
+		if rapid.Bool().Draw(t, "object") {
+			n := rapid.IntRange(0, 4).Draw(t, "fields")
+			parts := make([]string, n)
+			for i := range parts {
+				parts[i] = `"` + rapid.SampledFrom(keys).Draw(t, "key") + `":` + value(t, 1)
+			}
+			body = "{" + strings.Join(parts, ",") + "}"
+		}
+		if rapid.IntRange(0, 4).Draw(t, "space") == 0 {
+			body = " \n\t" + body + "\r\n "
+		}
+		switch rapid.IntRange(0, 9).Draw(t, "tail") {
+		case 0:
+			body += rapid.SampledFrom([]string{"}", "]", " {}", "x", ",", " 1", "\u00a0"}).Draw(t, "trailer")
+		case 1:
+			if len(body) > 0 {
+				i := rapid.IntRange(0, len(body)-1).Draw(t, "cut")
+				body = body[:i]
+			}
+		}
+		return body
+	})
+}
+
+// TestDecodeActionSame: DecodeAction decodes every body as it did with two
+// stream decoders: same fields, same errors.
+func TestDecodeActionSame(t *testing.T) {
+	for _, s := range []string{``, ` `, "\u00a0", `{}`, `null`, `[]`, `1`, `"x"`, `{}}`, `{}]`, `{} {}`, `{"outcome": {"price": "low", "days": "2"}}`,
+		`{"version": 1, "blocking": ["price"], "comment": "x"}`, `{"outcome": 3}`, `{"version": -1}`, `{"version": 1.5}`, `{"comment": "a"} {}`,
+		`{"blocking": [1]}`, "{\"outcome\": {\"price\": \"\\u0000\"}}", `{"Outcome": {}}`, `{"outcome": {"a": 1}}`, `{"outcome": null}`,
+		`{"comment": "` + strings.Repeat("x", 4001) + `"}`, `{"outcome": {}, "outcome": {"a": "b"}}`, `{"zz": 1, "aa": 2}`, `{"version": 1`} {
+		for _, typ := range decodeTypes {
+			sameDecoding(t, typ, []byte(s))
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		sameDecoding(t, rapid.SampledFrom(decodeTypes).Draw(t, "type"), []byte(jsonish().Draw(t, "body")))
+	})
+}
+
+// FuzzDecodeActionSame is TestDecodeActionSame on fuzzed bodies.
+func FuzzDecodeActionSame(f *testing.F) {
+	for _, s := range []string{``, `{}`, `null`, `{}}`, `{"outcome": {"price": "low"}}`, `{"version": 1, "blocking": ["price"], "comment": "x"}`, `{"comment": "a"} {}`} {
+		f.Add([]byte(s), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
+		sameDecoding(t, decodeTypes[int(k)%len(decodeTypes)], data)
+	})
+}
