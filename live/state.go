@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,6 +216,15 @@ type State struct {
 
 	offerAt time.Time
 	space   *space.Space
+	// decided is the last offer Decide built: its data and the outcome
+	// parsed from the request. Apply takes the outcome from here rather
+	// than parsing the data again when it folds that very offer; the
+	// outcome is the data's (it came from issue values by name, as the
+	// data's labels would).
+	decided struct {
+		data    []byte
+		outcome []int
+	}
 }
 
 // NewState returns the state of a negotiation before any event.
@@ -352,10 +362,14 @@ func (s *State) apply(e *Event) error {
 	case EvEnd:
 		s.Phase = Ended
 	case EvOffer:
-		o, _, err := s.outcomeOf(e.Data)
-		if err != nil {
-			return err
+		o := s.decided.outcome
+		if o == nil || !bytes.Equal(e.Data, s.decided.data) {
+			var err error
+			if o, _, err = s.outcomeOf(e.Data); err != nil {
+				return err
+			}
 		}
+		s.decided.data, s.decided.outcome = nil, nil
 		s.Offer, s.Proposer, s.Accepts, s.offerAt, s.Expired = o, e.Party, nil, e.Time, nil
 		s.advance()
 		s.TurnStart = e.Time
@@ -482,7 +496,8 @@ func (s *State) event(now time.Time, typ, party string, data any, to ...string) 
 
 // Decide checks action a at time now and returns the events it causes, or
 // an error (EINVALID, ECONFLICT, EFORBIDDEN) and no events. It does not
-// change the state: apply the events once stored.
+// change the state (it only remembers an offer's parsed outcome for Apply):
+// apply the events once stored.
 func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 	need := func(roles ...Role) error {
 		if !slices.Contains(roles, a.Role) {
@@ -609,7 +624,9 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Event{s.event(now, EvOffer, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Round: s.Round})}, nil
+		ev := s.event(now, EvOffer, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Round: s.Round})
+		s.decided.data, s.decided.outcome = ev.Data, o
+		return []Event{ev}, nil
 	case EvAccept:
 		if err := need(Participant); err != nil {
 			return nil, err
