@@ -9,7 +9,6 @@
 package live
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -248,18 +247,16 @@ func (e *Event) Body() []byte {
 	return b
 }
 
-// compactJSON returns data without insignificant space, so that a store
-// that normalises JSON does not change the hash; invalid JSON is returned as
-// it is (and fails the chain check).
+// compactJSON returns the data of an event body: "null" for none. The
+// JSON encoder compacts a json.RawMessage itself (without insignificant
+// space, so that a store that normalises JSON does not change the hash);
+// invalid JSON fails the encoding, and the body is empty (and fails the
+// chain check).
 func compactJSON(data json.RawMessage) json.RawMessage {
 	if len(data) == 0 {
 		return json.RawMessage("null")
 	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, data); err != nil {
-		return data
-	}
-	return out.Bytes()
+	return data
 }
 
 // BodyHash returns the hex SHA-256 of Body.
@@ -271,14 +268,21 @@ func (e *Event) BodyHash() string {
 // ChainHash returns the hash of an event with the given previous hash and
 // body hash.
 func ChainHash(prev, bodyHash string) string {
-	h := sha256.Sum256([]byte(prev + bodyHash))
+	var buf [4 * sha256.Size]byte // room for two hex hashes
+	h := sha256.Sum256(append(append(buf[:0], prev...), bodyHash...))
 	return hex.EncodeToString(h[:])
 }
 
-// Seal sets e's Prev and Hash to follow prev.
+// Seal sets e's Prev and Hash to follow prev: Hash is ChainHash(prev,
+// e.BodyHash()).
 func (e *Event) Seal(prev string) {
+	body := sha256.Sum256(e.Body())
+	var bodyHash [2 * sha256.Size]byte
+	hex.Encode(bodyHash[:], body[:])
+	var buf [4 * sha256.Size]byte
+	h := sha256.Sum256(append(append(buf[:0], prev...), bodyHash[:]...))
 	e.Prev = prev
-	e.Hash = ChainHash(prev, e.BodyHash())
+	e.Hash = hex.EncodeToString(h[:])
 }
 
 // Link is one entry of an audit chain as a verifier sees it: the body is

@@ -1,0 +1,94 @@
+package live
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// bodyBefore, bodyHashBefore and sealBefore are Body, BodyHash and Seal as
+// they were before they saved their copies: the reference of every hash
+// chain stored.
+func bodyBefore(e *Event) []byte {
+	data := json.RawMessage("null")
+	if len(e.Data) > 0 {
+		var out bytes.Buffer
+		if err := json.Compact(&out, e.Data); err != nil {
+			data = e.Data
+		} else {
+			data = out.Bytes()
+		}
+	}
+	b, _ := json.Marshal(struct {
+		N    string          `json:"n"`
+		Seq  int64           `json:"seq"`
+		Time int64           `json:"time"`
+		Type string          `json:"type"`
+		P    string          `json:"party"`
+		To   []string        `json:"to"`
+		Data json.RawMessage `json:"data"`
+	}{e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, e.To, data})
+	return b
+}
+
+func bodyHashBefore(e *Event) string {
+	h := sha256.Sum256(bodyBefore(e))
+	return hex.EncodeToString(h[:])
+}
+
+func chainHashBefore(prev, bodyHash string) string {
+	h := sha256.Sum256([]byte(prev + bodyHash))
+	return hex.EncodeToString(h[:])
+}
+
+// randomEvent draws events with awkward strings (HTML, line separators,
+// invalid UTF-8) and data that is spaced, escaped, invalid or missing.
+func randomEvent(t *rapid.T) Event {
+	str := rapid.OneOf(rapid.SampledFrom([]string{"", "n1", "offer", "A & B", "<b>", "\u2028\u2029", "é", "a\xffb", "\"q\"", "\\", "\x00\x1f"}), rapid.String())
+	data := rapid.OneOf(rapid.SampledFrom([]string{"", "null", "{}", `{"outcome":{"price":"low"},"round":1}`, " { \"a\" : [ 1 , 2 ] }\n", `{"s":"<&>\u2028"}`, "{\"s\":\"<&>\u2028\xff\"}",
+		`{"a":`, `{"a":1}}`, `{"a":1} {"b":2}`, `"x"`, `1e400`, "\t[ ]\n", `{"t":"2026-01-01T00:00:00Z"}`}), rapid.StringOf(rapid.SampledFrom([]rune(`{}[]":, 01ae\ntrul<&`))))
+	e := Event{
+		NegotiationID: str.Draw(t, "n"),
+		Seq:           rapid.Int64().Draw(t, "seq"),
+		Time:          time.Unix(0, rapid.Int64().Draw(t, "time")),
+		Type:          str.Draw(t, "type"),
+		Party:         str.Draw(t, "party"),
+	}
+	switch rapid.IntRange(0, 2).Draw(t, "to") {
+	case 1:
+		e.To = []string{}
+	case 2:
+		e.To = rapid.SliceOfN(str, 1, 3).Draw(t, "to")
+	}
+	if d := data.Draw(t, "data"); d != "" || rapid.Bool().Draw(t, "nil") {
+		e.Data = json.RawMessage(d)
+	}
+	return e
+}
+
+// TestSealSame: Body, BodyHash, ChainHash and Seal give the bytes and
+// hashes they gave before, on every kind of event.
+func TestSealSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := randomEvent(t)
+		prev := rapid.SampledFrom([]string{"", chainHashBefore("", "x"), "short"}).Draw(t, "prev")
+		if got, want := e.Body(), bodyBefore(&e); !bytes.Equal(got, want) {
+			t.Fatalf("Body of %+v:\ngot  %q\nwant %q", e, got, want)
+		}
+		if got, want := e.BodyHash(), bodyHashBefore(&e); got != want {
+			t.Fatalf("BodyHash of %+v: got %s, want %s", e, got, want)
+		}
+		if got, want := ChainHash(prev, e.BodyHash()), chainHashBefore(prev, bodyHashBefore(&e)); got != want {
+			t.Fatalf("ChainHash: got %s, want %s", got, want)
+		}
+		e.Seal(prev)
+		if want := chainHashBefore(prev, bodyHashBefore(&e)); e.Prev != prev || e.Hash != want {
+			t.Fatalf("Seal(%q) of %+v: prev %q, hash %s, want %s", prev, e, e.Prev, e.Hash, want)
+		}
+	})
+}
