@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +19,14 @@ var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 
 // route, in the Prometheus text format.
 type metrics struct {
 	mu       sync.Mutex
-	requests map[[2]string]int64 // route, status
+	requests map[requestKey]int64
 	hist     map[string]*histogram
+}
+
+// requestKey is a route and a status.
+type requestKey struct {
+	route  string
+	status int
 }
 
 type histogram struct {
@@ -28,13 +36,13 @@ type histogram struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]int64{}, hist: map[string]*histogram{}}
+	return &metrics{requests: map[requestKey]int64{}, hist: map[string]*histogram{}}
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[[2]string{route, fmt.Sprint(status)}]++
+	m.requests[requestKey{route, status}]++
 	h := m.hist[route]
 	if h == nil {
 		h = &histogram{counts: make([]int64, len(buckets)+1)}
@@ -55,13 +63,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	var b strings.Builder
 	b.WriteString("# HELP parley_http_requests_total HTTP requests by route and status.\n# TYPE parley_http_requests_total counter\n")
-	keys := make([][2]string, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+	keys := slices.Collect(maps.Keys(m.requests))
+	order := func(k requestKey) string { return k.route + strconv.Itoa(k.status) }
+	slices.SortFunc(keys, func(a, b requestKey) int { return strings.Compare(order(a), order(b)) })
 	for _, k := range keys {
-		fmt.Fprintf(&b, "parley_http_requests_total{route=\"%s\",status=\"%s\"} %d\n", label(k[0]), k[1], m.requests[k])
+		fmt.Fprintf(&b, "parley_http_requests_total{route=\"%s\",status=\"%d\"} %d\n", label(k.route), k.status, m.requests[k])
 	}
 	b.WriteString("# HELP parley_http_request_duration_seconds HTTP request latency by route.\n# TYPE parley_http_request_duration_seconds histogram\n")
 	routes := make([]string, 0, len(m.hist))

@@ -129,6 +129,7 @@ func (c *call) decode(r *http.Request, v any) error {
 // wrap adds authentication, role checks, idempotent replays, metrics and
 // logs around a route's handler.
 func (s *Server) wrap(rt Route) http.Handler {
+	route := rt.Method + " " + rt.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
@@ -137,8 +138,8 @@ func (s *Server) wrap(rt Route) http.Handler {
 			writeError(rec, s.log, err)
 		}
 		d := time.Since(start)
-		s.metrics.observe(rt.Method+" "+rt.Path, rec.status, d)
-		if !rt.Stream {
+		s.metrics.observe(route, rec.status, d)
+		if !rt.Stream && s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"parley"
@@ -358,7 +359,10 @@ type Reply struct {
 // key reused with a different fingerprint is a different request.
 func Fingerprint(method, path string, body []byte) []byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", method, path)
+	io.WriteString(h, method)
+	h.Write([]byte{0})
+	io.WriteString(h, path)
+	h.Write([]byte{0})
 	h.Write(body)
 	return h.Sum(nil)
 }

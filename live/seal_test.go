@@ -92,3 +92,15 @@ func TestSealSame(t *testing.T) {
 		}
 	})
 }
+
+// TestFingerprintSame: a request's fingerprint is the SHA-256 of method,
+// path and body separated by NUL bytes, as stored replies recorded it.
+func TestFingerprintSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		method, path, body := rapid.String().Draw(t, "method"), rapid.String().Draw(t, "path"), rapid.SliceOf(rapid.Byte()).Draw(t, "body")
+		want := sha256.Sum256([]byte(method + "\x00" + path + "\x00" + string(body)))
+		if got := Fingerprint(method, path, body); !bytes.Equal(got, want[:]) {
+			t.Fatalf("Fingerprint(%q, %q, %q) = %x, want %x", method, path, body, got, want)
+		}
+	})
+}
