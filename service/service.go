@@ -11,6 +11,8 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -39,11 +41,11 @@ type Service struct {
 
 	mu     sync.Mutex
 	negs   map[string]*entry
-	tokens sync.Map // string(hash) -> *live.Token
-	// revoked indexes the revoked invitations of every negotiation's state
-	// (revokedKey), so that Authenticate refuses their tokens without
-	// locking a negotiation.
-	revoked sync.Map // revokedKey -> struct{}
+	tokens sync.Map // [sha256.Size]byte (the hash) -> *live.Token
+	// revoked indexes the revoked invitations of every negotiation's state,
+	// so that Authenticate refuses their tokens without locking a
+	// negotiation.
+	revoked sync.Map // revocation -> struct{}
 	closed  atomic.Bool
 	stop    chan struct{}
 	// shared is set when other servers may write to the store (it is a
@@ -148,20 +150,21 @@ func (s *Service) replay(ctx context.Context, n *live.Negotiation) (*live.State,
 	return state, nil
 }
 
-func revokedKey(negotiation, invitation string) string { return negotiation + "\x00" + invitation }
+// revocation is the key of a revoked invitation.
+type revocation struct{ negotiation, invitation string }
 
 // noteRevoked indexes the revoked invitations of st.
 func (s *Service) noteRevoked(st *live.State) {
 	for id, inv := range st.Invitations {
 		if inv.Revoked {
-			s.revoked.Store(revokedKey(st.N.ID, id), struct{}{})
+			s.revoked.Store(revocation{st.N.ID, id}, struct{}{})
 		}
 	}
 }
 
 // Revoked reports whether tok's invitation was revoked.
 func (s *Service) Revoked(tok *live.Token) bool {
-	_, ok := s.revoked.Load(revokedKey(tok.NegotiationID, tok.InvitationID()))
+	_, ok := s.revoked.Load(revocation{tok.NegotiationID, tok.InvitationID()})
 	return ok
 }
 
@@ -202,9 +205,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token,
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "missing token: send Authorization: Bearer <token>")
 	}
 	h := live.HashSecret(secret)
-	if v, ok := s.tokens.Load(string(h)); ok {
+	key := [sha256.Size]byte(h)
+	if v, ok := s.tokens.Load(key); ok {
 		t := v.(*live.Token)
-		if t.Matches(secret) {
+		if subtle.ConstantTimeCompare(h, t.Hash) == 1 { // t.Matches(secret)
 			if s.Revoked(t) {
 				return nil, errRevoked()
 			}
@@ -222,7 +226,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*live.Token,
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "unknown token")
 	}
 	t.Invitation = live.InvitationID(t.Hash)
-	s.tokens.Store(string(h), t)
+	s.tokens.Store(key, t)
 	if s.Revoked(t) {
 		return nil, errRevoked()
 	}
