@@ -499,9 +499,9 @@ func (s *State) event(now time.Time, typ, party string, data any, to ...string) 
 // change the state (it only remembers an offer's parsed outcome for Apply):
 // apply the events once stored.
 func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
-	need := func(roles ...Role) error {
-		if !slices.Contains(roles, a.Role) {
-			return forbidden("a %s token cannot do %q; it needs the %v role", a.Role, a.Type, roles)
+	need := func(role Role) error {
+		if a.Role != role {
+			return forbidden("a %s token cannot do %q; it needs the %v role", a.Role, a.Type, []Role{role})
 		}
 		return nil
 	}
