@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -159,5 +161,33 @@ func FuzzDecodeActionSame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
 		sameDecoding(t, decodeTypes[int(k)%len(decodeTypes)], data)
+	})
+}
+
+// TestEventsJSONSame: eventsJSON gives json.Marshal's bytes, or fails as
+// it does.
+func TestEventsJSONSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		str := rapid.SampledFrom([]string{"", "n1", "offer", "Buyer", "<b>", "é", "\u2028", "a\"b"})
+		var evs []live.Event
+		if rapid.IntRange(0, 9).Draw(t, "nil") > 0 {
+			evs = []live.Event{}
+		}
+		for range rapid.IntRange(0, 3).Draw(t, "events") {
+			e := live.Event{NegotiationID: str.Draw(t, "n"), Seq: rapid.Int64().Draw(t, "seq"), Type: str.Draw(t, "type"), Party: str.Draw(t, "party"),
+				Time: time.Unix(rapid.Int64Range(-1e11, 1e12).Draw(t, "s"), rapid.Int64Range(0, 1e9-1).Draw(t, "ns")).UTC(), Prev: str.Draw(t, "prev"), Hash: str.Draw(t, "hash")}
+			if rapid.Bool().Draw(t, "to") {
+				e.To = rapid.SliceOfN(str, 0, 2).Draw(t, "to")
+			}
+			if d := rapid.SampledFrom([]string{"", "{}", `{"outcome":{"price":"low"},"round":1}`, ` { "a" : 1 } `, `{"s":"<"}`, `{`}).Draw(t, "data"); d != "" {
+				e.Data = json.RawMessage(d)
+			}
+			evs = append(evs, e)
+		}
+		got, gerr := eventsJSON(evs)
+		want, werr := json.Marshal(EventsResponse{Events: evs})
+		if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) {
+			t.Fatalf("%+v:\ngot  %s, %v\nwant %s, %v", evs, got, gerr, want, werr)
+		}
 	})
 }

@@ -330,7 +330,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *call) error {
 	if evs == nil {
 		evs = []live.Event{}
 	}
-	writeJSON(w, 200, EventsResponse{Events: evs})
+	b, err := eventsJSON(evs)
+	if err != nil {
+		writeJSON(w, 200, EventsResponse{Events: evs}) // the error response
+		return nil
+	}
+	writeBody(w, 200, append(b, '\n'))
 	return nil
 }
 
@@ -441,7 +446,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.
 	var rendered []byte // the body stored as the idempotent reply, sent as is
 	if c.idem != nil {
 		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			rendered = marshalLine(EventsResponse{Events: visible(evs, c.tok.Role, c.tok.Party)})
+			b, _ := eventsJSON(visible(evs, c.tok.Role, c.tok.Party))
+			rendered = append(b, '\n') // marshalLine's bytes
 			return http.StatusOK, rendered
 		}
 	}
@@ -457,8 +463,33 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.
 		writeBody(w, http.StatusOK, rendered)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, EventsResponse{Events: visible(res.Events, c.tok.Role, c.tok.Party)})
+	evs := visible(res.Events, c.tok.Role, c.tok.Party)
+	b, err := eventsJSON(evs)
+	if err != nil {
+		writeJSON(w, http.StatusOK, EventsResponse{Events: evs}) // the error response
+		return nil
+	}
+	writeBody(w, http.StatusOK, append(b, '\n'))
 	return nil
+}
+
+// eventsJSON returns json.Marshal(EventsResponse{Events: evs}), written
+// with Event.AppendJSON.
+func eventsJSON(evs []live.Event) ([]byte, error) {
+	if evs == nil {
+		return json.Marshal(EventsResponse{Events: evs})
+	}
+	b := append(make([]byte, 0, 64+512*len(evs)), `{"events":[`...)
+	for i := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = evs[i].AppendJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, "]}"...), nil
 }
 
 // marshalLine is the body writeJSON would send for v.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -51,7 +50,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call) error {
 		if e.Seq <= sent {
 			return nil
 		}
-		b, err := json.Marshal(e)
+		b, err := e.AppendJSON(nil) // json.Marshal(e)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,115 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// The events of every action are encoded at least twice (the hashed body,
+// the reply): the functions here write the common events without
+// reflection, byte for byte as encoding/json does, and leave the others
+// (strings to escape, data to escape for HTML, invalid values) to
+// encoding/json.
+
+// plainJSON reports whether encoding/json encodes s as s itself between
+// quotes: printable ASCII but for quotes, backslashes and the characters it
+// escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendString appends s quoted, plainJSON(s) being true.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendData appends data as encoding/json encodes a json.RawMessage
+// (compacted, HTML characters escaped), or reports false when the data has
+// characters to escape (<, >, &, and the 0xE2 that starts U+2028 and
+// U+2029) or is not valid JSON.
+func appendData(b []byte, data json.RawMessage) ([]byte, bool) {
+	if data == nil {
+		return append(b, "null"...), true
+	}
+	for _, c := range data {
+		if c == '<' || c == '>' || c == '&' || c == 0xE2 {
+			return b, false
+		}
+	}
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, data); err != nil {
+		return b, false
+	}
+	return buf.Bytes(), true
+}
+
+// AppendJSON appends to b the JSON encoding of e, the bytes json.Marshal
+// gives.
+func (e *Event) AppendJSON(b []byte) ([]byte, error) {
+	if out, ok := e.appendJSON(b); ok {
+		return out, nil
+	}
+	j, err := json.Marshal(e)
+	if err != nil {
+		return b, fmt.Errorf("event %d: %w", e.Seq, err)
+	}
+	return append(b, j...), nil
+}
+
+// appendJSON is AppendJSON without reflection, or false when e has strings
+// or data to escape, or a time out of RFC 3339's range.
+func (e *Event) appendJSON(b []byte) ([]byte, bool) {
+	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) || !plainJSON(e.Prev) || !plainJSON(e.Hash) {
+		return b, false
+	}
+	for _, to := range e.To {
+		if !plainJSON(to) {
+			return b, false
+		}
+	}
+	start := len(b)
+	b = append(b, `{"negotiation":`...)
+	b = appendString(b, e.NegotiationID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"time":"`...)
+	t, err := e.Time.AppendText(b) // as Time.MarshalJSON
+	if err != nil {
+		return b[:start], false
+	}
+	b = append(t, `","type":`...)
+	b = appendString(b, e.Type)
+	if e.Party != "" {
+		b = append(b, `,"party":`...)
+		b = appendString(b, e.Party)
+	}
+	if len(e.To) > 0 {
+		b = append(b, `,"to":[`...)
+		for i, to := range e.To {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, to)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"data":`...)
+	b, ok := appendData(b, e.Data)
+	if !ok {
+		return b[:start], false
+	}
+	b = append(b, `,"prev":`...)
+	b = appendString(b, e.Prev)
+	b = append(b, `,"hash":`...)
+	b = appendString(b, e.Hash)
+	return append(b, '}'), true
+}

@@ -1,0 +1,63 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// randomTime draws times in and out of RFC 3339's years, in UTC and in
+// zones with odd offsets.
+func randomTime(t *rapid.T) time.Time {
+	tm := time.Unix(0, rapid.Int64().Draw(t, "ns"))
+	switch rapid.IntRange(0, 4).Draw(t, "when") {
+	case 1:
+		tm = time.Date(rapid.IntRange(-2, 10001).Draw(t, "year"), 1, 2, 3, 4, 5, rapid.IntRange(0, 999999999).Draw(t, "nsec"), time.UTC)
+	case 2:
+		tm = tm.In(time.FixedZone("odd", rapid.IntRange(-100000, 100000).Draw(t, "offset")))
+	case 3:
+		tm = time.Time{}
+	}
+	return tm
+}
+
+// TestAppendJSONSame: AppendJSON appends what json.Marshal gives, and its
+// error; Body is what it was.
+func TestAppendJSONSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := randomEvent(t)
+		e.Time = randomTime(t)
+		// Mostly the plain strings of real events, for the path without
+		// reflection.
+		plain := rapid.SampledFrom([]string{"", "n1", "offer", "Buyer", "@convener", "0123abcdef", "a b", "~!#$%'()*+,-./:;=?@[]^_`{|}"})
+		str := func(s, label string) string {
+			if rapid.IntRange(0, 9).Draw(t, label) < 8 {
+				return plain.Draw(t, label)
+			}
+			return s
+		}
+		e.NegotiationID, e.Type, e.Party = str(e.NegotiationID, "n"), str(e.Type, "type"), str(e.Party, "party")
+		for i := range e.To {
+			e.To[i] = str(e.To[i], "to")
+		}
+		e.Prev = str(rapid.SampledFrom([]string{"<", "é", "\x7f"}).Draw(t, "prev"), "prev")
+		e.Hash = str(rapid.SampledFrom([]string{"\"", "\n", "\\"}).Draw(t, "hash"), "hash")
+		prefix := []byte(rapid.SampledFrom([]string{"", `{"events":[`}).Draw(t, "prefix"))
+		want, werr := json.Marshal(&e)
+		got, gerr := e.AppendJSON(bytes.Clone(prefix))
+		if (gerr != nil) != (werr != nil) {
+			t.Fatalf("%+v: error %v, want %v", e, gerr, werr)
+		}
+		if werr == nil {
+			want = append(bytes.Clone(prefix), want...)
+		} else {
+			want = prefix
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%+v:\ngot  %s\nwant %s", e, got, want)
+		}
+	})
+}
