@@ -113,3 +113,47 @@ func (e *Event) appendJSON(b []byte) ([]byte, bool) {
 	b = appendString(b, e.Hash)
 	return append(b, '}'), true
 }
+
+// appendBody appends Body without reflection, or reports false when e has
+// strings or data to escape.
+func (e *Event) appendBody(b []byte) ([]byte, bool) {
+	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) {
+		return b, false
+	}
+	for _, to := range e.To {
+		if !plainJSON(to) {
+			return b, false
+		}
+	}
+	start := len(b)
+	b = append(b, `{"n":`...)
+	b = appendString(b, e.NegotiationID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, e.Time.UnixNano(), 10)
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Type)
+	b = append(b, `,"party":`...)
+	b = appendString(b, e.Party)
+	b = append(b, `,"to":`...)
+	if e.To == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, to := range e.To {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, to)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"data":`...)
+	data := compactJSON(e.Data)
+	b, ok := appendData(b, data)
+	if !ok {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}

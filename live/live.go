@@ -236,6 +236,9 @@ func (e *Event) VisibleTo(role Role, party string) bool {
 // Body returns the canonical bytes the event's hash covers: every field but
 // Prev and Hash, as JSON with the time in Unix nanoseconds.
 func (e *Event) Body() []byte {
+	if b, ok := e.appendBody(make([]byte, 0, 128+len(e.Data))); ok {
+		return b
+	}
 	b, _ := json.Marshal(struct {
 		N    string          `json:"n"`
 		Seq  int64           `json:"seq"`
@@ -277,7 +280,12 @@ func ChainHash(prev, bodyHash string) string {
 // Seal sets e's Prev and Hash to follow prev: Hash is ChainHash(prev,
 // e.BodyHash()).
 func (e *Event) Seal(prev string) {
-	body := sha256.Sum256(e.Body())
+	var room [512]byte
+	b, ok := e.appendBody(room[:0])
+	if !ok {
+		b = e.Body()
+	}
+	body := sha256.Sum256(b)
 	var bodyHash [2 * sha256.Size]byte
 	hex.Encode(bodyHash[:], body[:])
 	var buf [4 * sha256.Size]byte

@@ -104,3 +104,37 @@ func TestFingerprintSame(t *testing.T) {
 		}
 	})
 }
+
+// TestSealGolden: a chain sealed by the code that wrote the first databases
+// keeps its hashes (plain events, spaced data, escaped and non-ASCII
+// strings, an event without data).
+func TestSealGolden(t *testing.T) {
+	const n = "0123456789abcdef0123456789abcdef"
+	evs := []Event{
+		{NegotiationID: n, Time: time.Unix(1700000000, 123456789).UTC(), Type: EvCreated, Data: json.RawMessage(`{"title":"t","protocol":"saop"}`)},
+		{NegotiationID: n, Time: time.Unix(1700000001, 0).UTC(), Type: EvInvited, To: []string{ToConvener}, Data: json.RawMessage(`{"role":"convener","id":"00ff"}`)},
+		{NegotiationID: n, Time: time.Unix(1700000002, 5).UTC(), Type: EvOffer, Party: "Buyer", Data: json.RawMessage("{ \"outcome\" : {\"price\":\"<low & high>\"}, \"round\": 1 }")},
+		{NegotiationID: n, Time: time.Unix(1700000003, 0).UTC(), Type: EvCritique, Party: "Türkiye", To: []string{"Türkiye", ToMediators}, Data: json.RawMessage(`{"version":1,"blocking":["x"],"comment":"é\u2028"}`)},
+		{NegotiationID: n, Time: time.Unix(1700000004, 0).UTC(), Type: EvTimeout},
+	}
+	want := []string{
+		"a5e407a3be40d7fbe562ba4482cacd9f3625d0e389b03b5df1def9868eb8b3a8",
+		"45918dcb8e016a40dd26381eb1447463defe535346a384759a27671bcda9b59d",
+		"ed7378ededc288c8da6914b7368960c73c6767b120ed31da86a56207c7bd8ec3",
+		"b2d1119990e6bfcec5179bcf9f1908d36f0f40f6f74d3228ad3c17fffd433616",
+		"3e70ea9bbe0afc56d2a0fa6ba9267f85152ae10169fa16d2d0a4d91dd26842e5",
+	}
+	prev := ""
+	for i := range evs {
+		evs[i].Seq = int64(i + 1)
+		evs[i].Seal(prev)
+		if evs[i].Hash != want[i] {
+			t.Errorf("event %d (%s): hash %s, want %s", i+1, evs[i].Type, evs[i].Hash, want[i])
+		}
+		prev = evs[i].Hash
+	}
+	links := LinksOf(evs)
+	if err := Verify(links); err != nil {
+		t.Fatal(err)
+	}
+}
