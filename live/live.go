@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"parley"
@@ -153,7 +152,8 @@ func NewSecret() (secret string, hash []byte, err error) {
 
 // HashSecret returns the SHA-256 of a token secret: the form stored.
 func HashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
+	var room [64]byte // a token's secret is copied here, not to the heap
+	h := sha256.Sum256(append(room[:0], secret...))
 	return h[:]
 }
 
@@ -290,8 +290,10 @@ func (e *Event) Seal(prev string) {
 	hex.Encode(bodyHash[:], body[:])
 	var buf [4 * sha256.Size]byte
 	h := sha256.Sum256(append(append(buf[:0], prev...), bodyHash[:]...))
+	var hash [2 * sha256.Size]byte
+	hex.Encode(hash[:], h[:])
 	e.Prev = prev
-	e.Hash = hex.EncodeToString(h[:])
+	e.Hash = string(hash[:])
 }
 
 // Link is one entry of an audit chain as a verifier sees it: the body is
@@ -366,13 +368,11 @@ type Reply struct {
 // Fingerprint returns the SHA-256 of a request's method, path and body: a
 // key reused with a different fingerprint is a different request.
 func Fingerprint(method, path string, body []byte) []byte {
-	h := sha256.New()
-	io.WriteString(h, method)
-	h.Write([]byte{0})
-	io.WriteString(h, path)
-	h.Write([]byte{0})
-	h.Write(body)
-	return h.Sum(nil)
+	b := make([]byte, 0, len(method)+len(path)+2+len(body))
+	b = append(append(b, method...), 0)
+	b = append(append(b, path...), 0)
+	h := sha256.Sum256(append(b, body...))
+	return h[:]
 }
 
 // Batch is one atomic write: all of it is stored, or none.

@@ -138,3 +138,13 @@ func TestSealGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHashSecretSame: HashSecret is the SHA-256 of the secret, however long.
+func TestHashSecretSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		secret := rapid.String().Draw(t, "secret")
+		if want := sha256.Sum256([]byte(secret)); !bytes.Equal(HashSecret(secret), want[:]) {
+			t.Fatalf("HashSecret(%q) = %x, want %x", secret, HashSecret(secret), want)
+		}
+	})
+}
