@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -156,4 +157,56 @@ func (e *Event) appendBody(b []byte) ([]byte, bool) {
 		return b[:start], false
 	}
 	return append(b, '}'), true
+}
+
+// marshal returns json.Marshal(d), written without reflection when its
+// strings need no escaping and it records no acceptances.
+func (d OfferData) marshal() ([]byte, error) {
+	plain := plainJSON(d.Comment) && len(d.Acceptances) == 0
+	var room [16]string
+	keys := room[:0]
+	for k, v := range d.Outcome {
+		plain = plain && plainJSON(k) && plainJSON(v)
+		keys = append(keys, k)
+	}
+	if !plain {
+		return json.Marshal(d)
+	}
+	slices.Sort(keys) // as encoding/json orders a map's keys
+	b := make([]byte, 0, 64+32*len(keys))
+	b = append(b, '{')
+	if len(keys) > 0 {
+		b = append(b, `"outcome":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, d.Outcome[k])
+		}
+		b = append(b, '}')
+	}
+	if d.Round != 0 {
+		b = appendField(b, `"round":`)
+		b = strconv.AppendInt(b, int64(d.Round), 10)
+	}
+	if d.Version != 0 {
+		b = appendField(b, `"version":`)
+		b = strconv.AppendInt(b, int64(d.Version), 10)
+	}
+	if d.Comment != "" {
+		b = appendField(b, `"comment":`)
+		b = appendString(b, d.Comment)
+	}
+	return append(b, '}'), nil
+}
+
+// appendField appends an object's field name (with its colon) after the
+// opening brace or a comma.
+func appendField(b []byte, name string) []byte {
+	if b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	return append(b, name...)
 }

@@ -61,3 +61,28 @@ func TestAppendJSONSame(t *testing.T) {
 		}
 	})
 }
+
+// TestOfferDataSame: OfferData's encoding is json.Marshal's.
+func TestOfferDataSame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		str := rapid.OneOf(rapid.SampledFrom([]string{"", "price", "low", "nationwide for all", "a-b_c", "1.5", "<", "é", "\"", "\u2028"}), rapid.String())
+		d := OfferData{Round: rapid.IntRange(-2, 3).Draw(t, "round"), Version: rapid.IntRange(-1, 1<<40).Draw(t, "version")}
+		if rapid.Bool().Draw(t, "comment") {
+			d.Comment = str.Draw(t, "comment")
+		}
+		switch rapid.IntRange(0, 2).Draw(t, "outcome") {
+		case 1:
+			d.Outcome = map[string]string{}
+		case 2:
+			d.Outcome = rapid.MapOfN(str, str, 1, 5).Draw(t, "outcome")
+		}
+		if rapid.IntRange(0, 4).Draw(t, "acceptances") == 0 {
+			d.Acceptances = []Acceptance{{Party: str.Draw(t, "party"), At: randomTime(t)}}
+		}
+		got, gerr := d.marshal()
+		want, werr := json.Marshal(d)
+		if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) {
+			t.Fatalf("%+v:\ngot  %s, %v\nwant %s, %v", d, got, gerr, want, werr)
+		}
+	})
+}

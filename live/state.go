@@ -487,7 +487,13 @@ func forbidden(format string, args ...any) error {
 
 // event builds an unsealed event with data marshalled.
 func (s *State) event(now time.Time, typ, party string, data any, to ...string) Event {
-	b, err := json.Marshal(data)
+	var b []byte
+	var err error
+	if d, ok := data.(OfferData); ok {
+		b, err = d.marshal()
+	} else {
+		b, err = json.Marshal(data)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("live: marshal %T: %v", data, err)) // only our own types are marshalled
 	}
