@@ -105,13 +105,21 @@ var allowed = map[string][]string{
 	live.EvRevoked:    {"comment"},
 }
 
+// present decodes any JSON value to nothing: a field's presence.
+type present struct{}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (present) UnmarshalJSON([]byte) error { return nil }
+
 // DecodeAction decodes the body of an action route, refusing fields the
 // action does not take.
 func DecodeAction(typ string, data []byte) (*ActionBody, error) {
-	var raw map[string]json.RawMessage
+	var raw map[string]present
 	value, err := decodeValue(data, &raw)
 	if err != nil {
-		return nil, err
+		// Decoded again for the error of the type that names it.
+		var raw map[string]json.RawMessage
+		return nil, decodeBytes(data, &raw)
 	}
 	// The first field, in sorted order, that the action does not take.
 	bad, refused := "", false
