@@ -30,24 +30,56 @@ func channelOf(schema *string) string {
 	return ch
 }
 
-// notice is the payload of a commit's notification: "origin negotiation
-// seq".
-func (s *Store) notice(id string, seq int64) string {
-	return s.origin + " " + id + " " + strconv.FormatInt(seq, 10)
+// notices are the payloads of a commit's notifications: "origin" then a
+// line "negotiation seq" for each negotiation the commit appended to, at
+// most noticeLines lines a payload (PostgreSQL takes under 8000 bytes).
+func (s *Store) notices(last map[string]int64) []string {
+	var out []string
+	var b strings.Builder
+	n := 0
+	for id, seq := range last {
+		if n == 0 {
+			b.WriteString(s.origin)
+		}
+		b.WriteByte('\n')
+		b.WriteString(id)
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatInt(seq, 10))
+		if n++; n == noticeLines {
+			out = append(out, b.String())
+			b.Reset()
+			n = 0
+		}
+	}
+	if n > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
-// parseNotice reads a notification payload.
-func parseNotice(p string) (origin, id string, seq int64, ok bool) {
-	origin, rest, ok1 := strings.Cut(p, " ")
-	i := strings.LastIndexByte(rest, ' ')
-	if !ok1 || i <= 0 {
-		return "", "", 0, false
+// noticeLines bounds the lines of a notification: 150 lines of a 32-byte
+// identifier and a sequence number fit well under 8000 bytes.
+const noticeLines = 150
+
+// parseNotices reads a notification payload: its origin and the last
+// sequence number of each negotiation it names.
+func parseNotices(p string) (origin string, last []store.Notice, ok bool) {
+	origin, rest, ok := strings.Cut(p, "\n")
+	if !ok || origin == "" {
+		return "", nil, false
 	}
-	seq, err := strconv.ParseInt(rest[i+1:], 10, 64)
-	if err != nil {
-		return "", "", 0, false
+	for _, line := range strings.Split(rest, "\n") {
+		id, n, ok := strings.Cut(line, " ")
+		if !ok || id == "" {
+			return "", nil, false
+		}
+		seq, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return "", nil, false
+		}
+		last = append(last, store.Notice{Negotiation: id, Seq: seq})
 	}
-	return origin, rest[:i], seq, true
+	return origin, last, true
 }
 
 // ListenerName is the application_name of the connection that listens for
@@ -100,8 +132,10 @@ func (s *Store) listen(ctx context.Context, f func(store.Notice)) (bool, error) 
 		if n.Channel != s.channel {
 			continue
 		}
-		if origin, id, seq, ok := parseNotice(n.Payload); ok && origin != s.origin {
-			f(store.Notice{Negotiation: id, Seq: seq})
+		if origin, last, ok := parseNotices(n.Payload); ok && origin != s.origin {
+			for _, nt := range last {
+				f(nt)
+			}
 		}
 	}
 }

@@ -229,6 +229,8 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 	errs := make([]error, len(group))
 	next := map[string]int64{}
 	var q pgx.Batch
+	var events eventRows
+	var replies replyRows
 	for i, r := range group {
 		mine := map[string]int64{}
 		for _, e := range r.b.Events {
@@ -260,19 +262,25 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 			continue
 		}
 		if rp := r.b.Reply; rp != nil {
-			q.Queue("INSERT INTO replies (token_hash, key, status, body, created, fingerprint) VALUES ($1, $2, $3, $4, $5, $6)", nonNil(rp.TokenHash), rp.Key, rp.Status, nonNil(rp.Body), rp.Created.UnixNano(), nonNil(rp.Fingerprint))
+			replies.add(rp)
 		}
-		for _, e := range r.b.Events {
-			to, _ := json.Marshal(e.To)
-			q.Queue("INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-				e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash)
+		for i := range r.b.Events {
+			events.add(&r.b.Events[i])
 		}
 		for id, l := range mine {
 			next[id] = l
 		}
 	}
-	for id, l := range next {
-		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
+	// One statement per table for the whole group (its rows as arrays),
+	// and one notification for every 150 negotiations.
+	if len(replies.key) > 0 {
+		q.Queue(insertReplies, replies.tokenHash, replies.key, replies.status, replies.body, replies.created, replies.fingerprint)
+	}
+	if len(events.seq) > 0 {
+		q.Queue(insertEvents, events.negotiation, events.seq, events.time, events.typ, events.party, events.recipients, events.data, events.prev, events.hash)
+	}
+	for _, p := range s.notices(next) {
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, p)
 	}
 	// One round trip: the statements of a batch sent without a BEGIN run
 	// in one implicit transaction, committed at its end, so a refused
@@ -298,6 +306,52 @@ func (s *Store) commitGroup(group []*request, last map[string]int64) bool {
 		r.err <- errs[i]
 	}
 	return true
+}
+
+// insertEvents and insertReplies insert the rows of a group, given column
+// by column as arrays.
+const (
+	insertEvents = `INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[])`
+	insertReplies = `INSERT INTO replies (token_hash, key, status, body, created, fingerprint)
+	SELECT * FROM unnest($1::bytea[], $2::text[], $3::integer[], $4::bytea[], $5::bigint[], $6::bytea[])`
+)
+
+// eventRows are events column by column, for insertEvents.
+type eventRows struct {
+	negotiation, typ, party, recipients, prev, hash []string
+	seq, time                                       []int64
+	data                                            [][]byte
+}
+
+func (r *eventRows) add(e *live.Event) {
+	to, _ := json.Marshal(e.To)
+	r.negotiation = append(r.negotiation, e.NegotiationID)
+	r.seq = append(r.seq, e.Seq)
+	r.time = append(r.time, e.Time.UnixNano())
+	r.typ = append(r.typ, e.Type)
+	r.party = append(r.party, e.Party)
+	r.recipients = append(r.recipients, string(to))
+	r.data = append(r.data, nonNil(e.Data))
+	r.prev = append(r.prev, e.Prev)
+	r.hash = append(r.hash, e.Hash)
+}
+
+// replyRows are replies column by column, for insertReplies.
+type replyRows struct {
+	tokenHash, body, fingerprint [][]byte
+	key                          []string
+	status                       []int32
+	created                      []int64
+}
+
+func (r *replyRows) add(rp *live.Reply) {
+	r.tokenHash = append(r.tokenHash, nonNil(rp.TokenHash))
+	r.key = append(r.key, rp.Key)
+	r.status = append(r.status, int32(rp.Status))
+	r.body = append(r.body, nonNil(rp.Body))
+	r.created = append(r.created, rp.Created.UnixNano())
+	r.fingerprint = append(r.fingerprint, nonNil(rp.Fingerprint))
 }
 
 // pgError maps constraint violations to Parley error codes.
@@ -351,8 +405,8 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 	for _, e := range b.Events {
 		notify[e.NegotiationID] = max(notify[e.NegotiationID], e.Seq)
 	}
-	for id, l := range notify {
-		q.Queue("SELECT pg_notify($1, $2)", s.channel, s.notice(id, l))
+	for _, p := range s.notices(notify) {
+		q.Queue("SELECT pg_notify($1, $2)", s.channel, p)
 	}
 	br := tx.SendBatch(ctx, &q)
 	if b.Negotiation != nil {

@@ -2,11 +2,12 @@ package sqlite
 
 import "time"
 
-// SetCheckpointing sets how often the checkpointer runs and from how many
-// WAL frames the writer finishes its checkpoint, for the stores opened
-// after it; it returns a function that restores both.
-func SetCheckpointing(every time.Duration, restartFrames int) (restore func()) {
-	e, f := checkpointInterval, walRestartFrames
-	checkpointInterval, walRestartFrames = every, restartFrames
-	return func() { checkpointInterval, walRestartFrames = e, f }
+// SetCheckpointing sets how often the checkpointer runs, from how many WAL
+// frames the writer finishes its checkpoint and from how many bytes an idle
+// checkpointer truncates the WAL file, for the stores opened after it; it
+// returns a function that restores them.
+func SetCheckpointing(every time.Duration, restartFrames int, truncateBytes int64) (restore func()) {
+	e, f, b := checkpointInterval, walRestartFrames, walTruncateBytes
+	checkpointInterval, walRestartFrames, walTruncateBytes = every, restartFrames, truncateBytes
+	return func() { checkpointInterval, walRestartFrames, walTruncateBytes = e, f, b }
 }

@@ -18,13 +18,14 @@ import (
 // TestWALStartsAgain: under writes that never pause, the WAL is wholly
 // checkpointed now and then and written again from its beginning, so its
 // file stays a fraction of what the same writes leave when it never starts
-// again (the same run with the writer's catch-up disabled).
+// again (the same run with the writer's catch-up disabled); once the writes
+// stop, a large WAL file is truncated.
 func TestWALStartsAgain(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes some 30 MB twice")
+		t.Skip("writes some 40 MB twice")
 	}
 	size := func(restartFrames int) int64 {
-		defer sqlite.SetCheckpointing(20*time.Millisecond, restartFrames)()
+		defer sqlite.SetCheckpointing(20*time.Millisecond, restartFrames, 1<<20)()
 		p := filepath.Join(t.TempDir(), "w.db")
 		s, err := sqlite.OpenSync(p, "normal")
 		if err != nil {
@@ -32,7 +33,7 @@ func TestWALStartsAgain(t *testing.T) {
 		}
 		defer s.Close()
 		ctx := context.Background()
-		const negs, per = 50, 120
+		const negs, per = 50, 200
 		for i := 0; i < negs; i++ {
 			if err := s.Commit(ctx, &live.Batch{Negotiation: storetest.Negotiation(t, fmt.Sprint("n", i))}); err != nil {
 				t.Fatal(err)
@@ -72,6 +73,20 @@ func TestWALStartsAgain(t *testing.T) {
 			if err != nil || len(evs) != per {
 				t.Fatalf("n%d: %d events (%v), want %d", i, len(evs), err, per)
 			}
+		}
+		// Idle, the checkpointer truncates a WAL file over (here) 1 MB.
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			now, err := os.Stat(p + "-wal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.Size() <= 1<<20 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("WAL file still %d bytes 5 s after the last commit", now.Size())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		return st.Size()
 	}
