@@ -371,6 +371,10 @@ func TestIdempotencyAndBodies(t *testing.T) {
 		{`{"version": 1}`, "version", 400},
 		{`{"outcome": {"price": "low", "days": "9"}}`, "outcome", 400},
 		{`{"comment": "` + strings.Repeat("x", httpapi.MaxBody) + `"}`, "body", 413},
+		// Trailing data after the object, also a '}' or ']'.
+		{`{"outcome": {"price": "low", "days": "2"}}}`, "body: data after the JSON object", 400},
+		{`{"outcome": {"price": "low", "days": "2"}}]`, "body: data after the JSON object", 400},
+		{`{"outcome": {"price": "low", "days": "2"}} {}`, "body: data after the JSON object", 400},
 	} {
 		resp, b := post(t, url, tk["Seller"].Token, "", c.body)
 		if resp.StatusCode != c.status {

@@ -44,7 +44,8 @@ func decodeActionBefore(typ string, data []byte) (*ActionBody, error) {
 			}
 			return parley.Errorf(parley.EINVALID, "body: %v", err)
 		}
-		if dec.More() {
+		// (dec.More alone, as before, missed a trailing '}' or ']'.)
+		if strings.TrimLeft(string(data[dec.InputOffset():]), " \t\r\n") != "" {
 			return parley.Errorf(parley.EINVALID, "body: data after the JSON object")
 		}
 		return nil
@@ -144,7 +145,8 @@ func TestDecodeActionSame(t *testing.T) {
 	for _, s := range []string{``, ` `, "\u00a0", `{}`, `null`, `[]`, `1`, `"x"`, `{}}`, `{}]`, `{} {}`, `{"outcome": {"price": "low", "days": "2"}}`,
 		`{"version": 1, "blocking": ["price"], "comment": "x"}`, `{"outcome": 3}`, `{"version": -1}`, `{"version": 1.5}`, `{"comment": "a"} {}`,
 		`{"blocking": [1]}`, "{\"outcome\": {\"price\": \"\\u0000\"}}", `{"Outcome": {}}`, `{"outcome": {"a": 1}}`, `{"outcome": null}`,
-		`{"comment": "` + strings.Repeat("x", 4001) + `"}`, `{"outcome": {}, "outcome": {"a": "b"}}`, `{"zz": 1, "aa": 2}`, `{"version": 1`} {
+		`{"comment": "` + strings.Repeat("x", 4001) + `"}`, `{"outcome": {}, "outcome": {"a": "b"}}`, `{"zz": 1, "aa": 2}`, `{"version": 1`,
+		`{"comment": "x"}]`, " {} }\n", `null}`, `[]]`, `{"outcome": {"price": "low"}}}`} {
 		for _, typ := range decodeTypes {
 			sameDecoding(t, typ, []byte(s))
 		}
@@ -154,9 +156,46 @@ func TestDecodeActionSame(t *testing.T) {
 	})
 }
 
+// TestDecodeTrailing: every body decoder refuses data after the JSON value,
+// also when it begins with '}' or ']' (which json.Decoder.More misses),
+// with the body's "data after the JSON object" error; JSON space after the
+// value is fine.
+func TestDecodeTrailing(t *testing.T) {
+	decoders := []struct {
+		name   string
+		body   string // a body the decoder takes
+		decode func(data []byte) error
+	}{
+		{"DecodeAction/stop", `{"comment":"x"}`, func(data []byte) error { _, err := DecodeAction(live.EvStopped, data); return err }},
+		{"DecodeAction/offer", `{"outcome":{"price":"low"}}`, func(data []byte) error { _, err := DecodeAction(live.EvOffer, data); return err }},
+		{"DecodeCreate", `{"title":"x"}`, func(data []byte) error { _, err := DecodeCreate(data, nil); return err }},
+		// DecodeAction's second decoding, for the error message.
+		{"raw", `{"comment":"x"}`, func(data []byte) error { var raw map[string]json.RawMessage; return decodeBytes(data, &raw) }},
+		{"invite", `{"role":"observer"}`, func(data []byte) error { var b InviteBody; return decodeBytes(data, &b) }},
+		{"preferences", `{"reservation":0.5}`, func(data []byte) error { var b PreferencesBody; return decodeBytes(data, &b) }},
+	}
+	const want = "body: data after the JSON object"
+	for _, d := range decoders {
+		for _, body := range []string{`{}}`, `{}]`, " {} \n}", "{}\t]\n", `{} {}`, `{} x`, `{}]}`, `null}`, `null]`,
+			d.body + `}`, d.body + `]`, d.body + " ]\n", d.body + `,`} {
+			err := d.decode([]byte(body))
+			var pe *parley.Error
+			if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Message != want {
+				t.Errorf("%s %q: error %v, want %s %q", d.name, body, err, parley.EINVALID, want)
+			}
+		}
+		// Trailing JSON space is no trailing data.
+		for _, body := range []string{"{} ", "{}\r\n\t ", d.body + "\n"} {
+			if err := d.decode([]byte(body)); err != nil && strings.Contains(err.Error(), want) {
+				t.Errorf("%s %q: %v", d.name, body, err)
+			}
+		}
+	}
+}
+
 // FuzzDecodeActionSame is TestDecodeActionSame on fuzzed bodies.
 func FuzzDecodeActionSame(f *testing.F) {
-	for _, s := range []string{``, `{}`, `null`, `{}}`, `{"outcome": {"price": "low"}}`, `{"version": 1, "blocking": ["price"], "comment": "x"}`, `{"comment": "a"} {}`} {
+	for _, s := range []string{``, `{}`, `null`, `{}}`, `{}]`, `{"comment": "x"}]`, `{"outcome": {"price": "low"}}`, `{"version": 1, "blocking": ["price"], "comment": "x"}`, `{"comment": "a"} {}`} {
 		f.Add([]byte(s), uint8(2))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, k uint8) {

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -16,14 +18,16 @@ var actionTypes = []string{live.EvStarted, live.EvStopped, live.EvOffer, live.Ev
 
 func seedBodies(f *testing.F) {
 	for _, s := range []string{``, `{}`, `null`, `[]`, `{"outcome": {"price": "low", "days": "2"}}`, `{"version": 1, "blocking": ["price"], "comment": "x"}`,
-		`{"outcome": 3}`, `{"version": -1}`, `{"comment": "a"} {}`, `{"blocking": [1]}`, "{\"outcome\": {\"price\": \"\\u0000\"}}"} {
+		`{"outcome": 3}`, `{"version": -1}`, `{"comment": "a"} {}`, `{"blocking": [1]}`, "{\"outcome\": {\"price\": \"\\u0000\"}}",
+		`{}}`, `{}]`, `{"comment": "x"}]`, `{"outcome": {"price": "low", "days": "2"}}}`} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(4))
 	}
 }
 
-// FuzzDecodeAction: the action decoder never panics, and refuses with an
-// "invalid" error naming a field or the body.
+// FuzzDecodeAction: the action decoder never panics, accepts only one JSON
+// value (or an empty body), and refuses with an "invalid" error naming a
+// field or the body.
 func FuzzDecodeAction(f *testing.F) {
 	seedBodies(f)
 	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
@@ -41,17 +45,21 @@ func FuzzDecodeAction(f *testing.F) {
 		if b == nil {
 			t.Fatal("no body and no error")
 		}
+		if !oneValue(data) {
+			t.Fatalf("accepted %q, not one JSON value", data)
+		}
 	})
 }
 
 // FuzzDecodeCreate: the creation decoder never panics and returns either an
-// "invalid" error or a valid scenario.
+// "invalid" error or a valid scenario decoded from one JSON value.
 func FuzzDecodeCreate(f *testing.F) {
 	for _, s := range []string{`{}`, `{"protocol": "saop", "duration": "1h", "example": "astana"}`,
 		`{"protocol": "saop", "duration": "1h", "scenario": ` + tinyScenario + `}`,
 		`{"protocol": "saop", "duration": "1h", "scenario": "name: x\nissues: []"}`,
 		`{"protocol": "saop", "duration": "1h", "issues": [{"name": "a", "type": "categorical", "values": ["x", "y"]}], "parties": [{"name": "A", "role": "participant"}, {"name": "B", "role": "participant"}]}`,
-		`{"protocol": "saop", "duration": "-1h", "example": "../astana"}`} {
+		`{"protocol": "saop", "duration": "-1h", "example": "../astana"}`,
+		`{"protocol": "saop", "duration": "1h", "example": "astana"}}`, `{"protocol": "saop", "duration": "1h", "example": "astana"}]`} {
 		f.Add([]byte(s))
 	}
 	examples := os.DirFS("../examples")
@@ -66,11 +74,15 @@ func FuzzDecodeCreate(f *testing.F) {
 		if err := req.Scenario.Validate(); err != nil {
 			t.Fatalf("decoded an invalid scenario: %v", err)
 		}
+		if !oneValue(data) {
+			t.Fatalf("accepted %q, not one JSON value", data)
+		}
 	})
 }
 
 // FuzzActions posts fuzzed bodies to every action route of a running
-// negotiation: never a 5xx, and a refusal changes nothing.
+// negotiation: never a 5xx, a body that is not one JSON value is refused,
+// and a refusal changes nothing.
 func FuzzActions(f *testing.F) {
 	seedBodies(f)
 	e := start(f, memstore.New())
@@ -96,5 +108,14 @@ func FuzzActions(f *testing.F) {
 		if resp.StatusCode >= 400 && e.seq(id) != before {
 			t.Fatalf("status %d, but the log grew", resp.StatusCode)
 		}
+		if resp.StatusCode < 400 && !oneValue(data) {
+			t.Fatalf("status %d for %q, not one JSON value", resp.StatusCode, data)
+		}
 	})
+}
+
+// oneValue reports whether data is one JSON value, or empty (space only),
+// as the decoders accept.
+func oneValue(data []byte) bool {
+	return len(bytes.TrimSpace(data)) == 0 || json.Valid(data)
 }

@@ -119,7 +119,10 @@ func DecodeAction(typ string, data []byte) (*ActionBody, error) {
 	if err != nil {
 		// Decoded again for the error of the type that names it.
 		var raw map[string]json.RawMessage
-		return nil, decodeBytes(data, &raw)
+		if rerr := decodeBytes(data, &raw); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
 	}
 	// The first field, in sorted order, that the action does not take.
 	bad, refused := "", false

@@ -324,10 +324,13 @@ func decodeValue(data []byte, v any) ([]byte, error) {
 	if err := dec.Decode(v); err != nil {
 		return nil, decodeError(err)
 	}
-	if dec.More() {
+	// Anything but JSON space after the value is refused: dec.More alone
+	// misses a trailing '}' or ']'.
+	end := dec.InputOffset()
+	if len(bytes.TrimLeft(data[end:], " \t\r\n")) > 0 {
 		return nil, parley.Errorf(parley.EINVALID, "body: data after the JSON object")
 	}
-	return data[:dec.InputOffset()], nil
+	return data[:end], nil
 }
 
 // decodeError turns an error of encoding/json into an EINVALID error naming
