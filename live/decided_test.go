@@ -65,7 +65,11 @@ func TestDecidedOffer(t *testing.T) {
 				}
 			}
 		}
-		apply([]Event{decider.event(now, EvCreated, "", CreatedData{Title: "random"})})
+		created, err := decider.event(now, EvCreated, "", CreatedData{Title: "random"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply([]Event{created})
 		evs, err := decider.Decide(now, Action{Type: EvStarted, Role: Convener})
 		if err != nil {
 			t.Fatal(err)

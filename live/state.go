@@ -485,8 +485,9 @@ func forbidden(format string, args ...any) error {
 	return parley.Errorf(parley.EFORBIDDEN, format, args...)
 }
 
-// event builds an unsealed event with data marshalled.
-func (s *State) event(now time.Time, typ, party string, data any, to ...string) Event {
+// event builds an unsealed event with data marshalled, or fails when data
+// cannot be encoded (a time beyond the year 9999, say).
+func (s *State) event(now time.Time, typ, party string, data any, to ...string) (Event, error) {
 	var b []byte
 	var err error
 	if d, ok := data.(OfferData); ok {
@@ -495,9 +496,17 @@ func (s *State) event(now time.Time, typ, party string, data any, to ...string) 
 		b, err = json.Marshal(data)
 	}
 	if err != nil {
-		panic(fmt.Sprintf("live: marshal %T: %v", data, err)) // only our own types are marshalled
+		return Event{}, fmt.Errorf("%s event: encode %T: %w", typ, data, err)
 	}
-	return Event{NegotiationID: s.N.ID, Time: now.UTC(), Type: typ, Party: party, To: to, Data: b}
+	return Event{NegotiationID: s.N.ID, Time: now.UTC(), Type: typ, Party: party, To: to, Data: b}, nil
+}
+
+// one returns the single event ev, or err.
+func one(ev Event, err error) ([]Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ev}, nil
 }
 
 // Decide checks action a at time now and returns the events it causes, or
@@ -536,7 +545,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if _, dup := s.Invitations[a.Invite.ID]; dup && a.Invite.ID != "" {
 			return nil, conflict("invitation %s already exists", a.Invite.ID)
 		}
-		return []Event{s.event(now, EvInvited, "", a.Invite, ToConvener)}, nil
+		return one(s.event(now, EvInvited, "", a.Invite, ToConvener))
 	case EvRevoked:
 		if err := need(Convener); err != nil {
 			return nil, err
@@ -552,7 +561,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		case a.Invitation == a.Self:
 			return nil, forbidden("invitation: %s is your own token; another convener may revoke it", a.Invitation)
 		}
-		return []Event{s.event(now, EvRevoked, "", RevokedData{ID: inv.ID, Role: inv.Role, Party: inv.Party, Reason: a.Comment}, ToConvener)}, nil
+		return one(s.event(now, EvRevoked, "", RevokedData{ID: inv.ID, Role: inv.Role, Party: inv.Party, Reason: a.Comment}, ToConvener))
 	case EvPreferences:
 		if err := need(Participant); err != nil {
 			return nil, err
@@ -574,7 +583,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err := sc.Validate(); err != nil {
 			return nil, invalid("preferences: %v", err)
 		}
-		return []Event{s.event(now, EvPreferences, a.Party, a.Preferences, a.Party)}, nil
+		return one(s.event(now, EvPreferences, a.Party, a.Preferences, a.Party))
 	case EvStarted:
 		if err := need(Convener); err != nil {
 			return nil, err
@@ -593,7 +602,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 				return nil, conflict("the broker needs every participant's preferences; missing: %v", miss)
 			}
 		}
-		return []Event{s.event(now, EvStarted, "", StartedData{Deadline: now.UTC().Add(s.N.Duration), Order: s.Order})}, nil
+		return one(s.event(now, EvStarted, "", StartedData{Deadline: now.UTC().Add(s.N.Duration), Order: s.Order}))
 	case EvStopped:
 		if err := need(Convener); err != nil {
 			return nil, err
@@ -601,7 +610,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if s.Phase.Over() {
 			return nil, conflict("the negotiation is over (%s)", s.Phase)
 		}
-		return []Event{s.event(now, EvStopped, "", EndData{Reason: a.Comment})}, nil
+		return one(s.event(now, EvStopped, "", EndData{Reason: a.Comment}))
 	case EvEnd:
 		if err := need(Participant); err != nil {
 			return nil, err
@@ -609,7 +618,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err := running(); err != nil {
 			return nil, err
 		}
-		return []Event{s.event(now, EvEnd, a.Party, EndData{Reason: a.Comment})}, nil
+		return one(s.event(now, EvEnd, a.Party, EndData{Reason: a.Comment}))
 	case EvOffer:
 		if err := need(Participant); err != nil {
 			return nil, err
@@ -630,7 +639,10 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		ev := s.event(now, EvOffer, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Round: s.Round})
+		ev, err := s.event(now, EvOffer, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Round: s.Round})
+		if err != nil {
+			return nil, err
+		}
 		s.decided.data, s.decided.outcome = ev.Data, o
 		return []Event{ev}, nil
 	case EvAccept:
@@ -669,7 +681,7 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Event{s.TextEvent(now, a.Party, o, a.Comment)}, nil
+		return one(s.TextEvent(now, a.Party, o, a.Comment))
 	case EvSuggestion:
 		if err := need(Mediator); err != nil {
 			return nil, err
@@ -680,13 +692,13 @@ func (s *State) Decide(now time.Time, a Action) ([]Event, error) {
 		if a.Suggestion == nil {
 			return nil, invalid("suggestion: missing")
 		}
-		return []Event{s.event(now, EvSuggestion, "", a.Suggestion, ToMediators)}, nil
+		return one(s.event(now, EvSuggestion, "", a.Suggestion, ToMediators))
 	}
 	return nil, invalid("unknown action %q", a.Type)
 }
 
 // TextEvent returns the event of a new text version by party.
-func (s *State) TextEvent(now time.Time, party string, o []int, comment string) Event {
+func (s *State) TextEvent(now time.Time, party string, o []int, comment string) (Event, error) {
 	return s.event(now, EvText, party, OfferData{Outcome: space.Labels(s.N.Scenario, o), Version: len(s.Versions) + 1, Comment: comment})
 }
 
@@ -698,11 +710,11 @@ func (n *Negotiation) Pace() time.Duration { return n.Duration / 1000 }
 
 // Timeout returns the event of the deadline passing, or nil when the
 // negotiation is not running or the deadline is still ahead.
-func (s *State) Timeout(now time.Time) []Event {
+func (s *State) Timeout(now time.Time) ([]Event, error) {
 	if s.Phase != Running || now.Before(s.Deadline) {
-		return nil
+		return nil, nil
 	}
-	return []Event{s.event(now, EvTimeout, "", EndData{Reason: "the deadline passed"})}
+	return one(s.event(now, EvTimeout, "", EndData{Reason: "the deadline passed"}))
 }
 
 // TurnDeadline returns when the current SAOP turn expires, or the zero
@@ -719,12 +731,12 @@ func (s *State) TurnDeadline() time.Time {
 // own deadline has passed (Timeout ends it instead). The next turn starts
 // at now, the time of the event: a party does not lose its turn to the
 // server being down.
-func (s *State) TurnExpiry(now time.Time) []Event {
+func (s *State) TurnExpiry(now time.Time) ([]Event, error) {
 	td := s.TurnDeadline()
 	if td.IsZero() || now.Before(td) || !now.Before(s.Deadline) {
-		return nil
+		return nil, nil
 	}
-	return []Event{s.event(now, EvTurnExpired, "", TurnExpiredData{Party: s.TurnParty(), Round: s.Round, Deadline: td.UTC()})}
+	return one(s.event(now, EvTurnExpired, "", TurnExpiredData{Party: s.TurnParty(), Round: s.Round, Deadline: td.UTC()}))
 }
 
 // turnLeft refuses an action on a SAOP turn that has expired.
@@ -808,11 +820,18 @@ func (s *State) acceptOffer(now time.Time, a Action) ([]Event, error) {
 		return nil, conflict("the standing offer is your own; make a new one")
 	}
 	labels := space.Labels(s.N.Scenario, s.Offer)
-	evs := []Event{s.event(now, EvAccept, a.Party, OfferData{Outcome: labels, Round: s.Round})}
+	evs, err := one(s.event(now, EvAccept, a.Party, OfferData{Outcome: labels, Round: s.Round}))
+	if err != nil {
+		return nil, err
+	}
 	if len(s.Accepts)+1 == len(s.Order)-1 {
 		acc := append([]Acceptance{{Party: s.Proposer, At: s.offerTime()}}, s.Accepts...)
 		acc = append(acc, Acceptance{Party: a.Party, At: now.UTC()})
-		evs = append(evs, s.event(now, EvAgreement, "", OfferData{Outcome: labels, Round: s.Round, Acceptances: acc}))
+		ag, err := s.event(now, EvAgreement, "", OfferData{Outcome: labels, Round: s.Round, Acceptances: acc})
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, ag)
 	}
 	return evs, nil
 }
@@ -835,7 +854,10 @@ func (s *State) vote(now time.Time, a Action, accept bool) ([]Event, error) {
 		}
 	}
 	if accept {
-		evs := []Event{s.event(now, EvAccept, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, v.Outcome), Version: v.Number})}
+		evs, err := one(s.event(now, EvAccept, a.Party, OfferData{Outcome: space.Labels(s.N.Scenario, v.Outcome), Version: v.Number}))
+		if err != nil {
+			return nil, err
+		}
 		accepted := 1
 		var acc []Acceptance
 		for _, vt := range v.Votes {
@@ -846,7 +868,11 @@ func (s *State) vote(now time.Time, a Action, accept bool) ([]Event, error) {
 		}
 		if accepted == len(s.Order) {
 			acc = append(acc, Acceptance{Party: a.Party, At: now.UTC()})
-			evs = append(evs, s.event(now, EvAgreement, "", OfferData{Outcome: space.Labels(s.N.Scenario, v.Outcome), Version: v.Number, Acceptances: acc}))
+			ag, err := s.event(now, EvAgreement, "", OfferData{Outcome: space.Labels(s.N.Scenario, v.Outcome), Version: v.Number, Acceptances: acc})
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, ag)
 		}
 		return evs, nil
 	}
@@ -858,7 +884,7 @@ func (s *State) vote(now time.Time, a Action, accept bool) ([]Event, error) {
 			return nil, invalid("blocking: no issue named %q", name)
 		}
 	}
-	return []Event{s.event(now, EvCritique, a.Party, CritiqueData{Version: v.Number, Blocking: a.Blocking, Comment: a.Comment}, a.Party, ToMediators)}, nil
+	return one(s.event(now, EvCritique, a.Party, CritiqueData{Version: v.Number, Blocking: a.Blocking, Comment: a.Comment}, a.Party, ToMediators))
 }
 
 // VotesComplete reports whether every participant has answered the current

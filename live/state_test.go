@@ -1,6 +1,7 @@
 package live
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +48,10 @@ func do(t *testing.T, st *State, now time.Time, a Action) []Event {
 
 // created applies the creation event, which the service writes itself.
 func created(t *testing.T, st *State, now time.Time) {
-	e := st.event(now, EvCreated, "", CreatedData{Title: "three"})
+	e, err := st.event(now, EvCreated, "", CreatedData{Title: "three"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Seq = 1
 	e.Seal("")
 	if err := st.Apply(&e); err != nil {
@@ -93,7 +97,52 @@ func TestSAOPNeedsEveryOtherAcceptance(t *testing.T) {
 	if _, err := st2.Decide(now.Add(2*time.Hour), Action{Type: EvOffer, Role: Participant, Party: "A", Outcome: map[string]string{"x": "a"}}); parley.ErrorCode(err) != parley.ECONFLICT {
 		t.Fatalf("offer after the deadline: %v", err)
 	}
-	if evs := st2.Timeout(now.Add(2 * time.Hour)); len(evs) != 1 || evs[0].Type != EvTimeout {
-		t.Fatalf("timeout events %+v", evs)
+	if evs, err := st2.Timeout(now.Add(2 * time.Hour)); err != nil || len(evs) != 1 || evs[0].Type != EvTimeout {
+		t.Fatalf("timeout events %+v, %v", evs, err)
+	}
+}
+
+// TestDecideEncodeError: an action whose event data cannot be encoded (a
+// time beyond the year 9999) is refused with an error, not a panic, and
+// changes nothing.
+func TestDecideEncodeError(t *testing.T) {
+	late := time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		a    Action
+	}{
+		// The deadline, an hour after the start, falls in the year 10000.
+		{"start", Action{Type: EvStarted, Role: Convener}},
+		{"suggestion", Action{Type: EvSuggestion, Role: Mediator, Suggestion: &OfferData{Acceptances: []Acceptance{{Party: "A", At: late.Add(time.Hour)}}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := threeParty(t)
+			created(t, st, late)
+			seq, hash, phase := st.Seq, st.Hash, st.Phase
+			var evs []Event
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("Decide panicked: %v", p)
+					}
+				}()
+				evs, err = st.Decide(late, c.a)
+			}()
+			if err == nil || !strings.Contains(err.Error(), "year outside of range") || evs != nil {
+				t.Fatalf("Decide: %+v, %v; want no events and the encoding error", evs, err)
+			}
+			if parley.ErrorCode(err) != parley.EINTERNAL {
+				t.Errorf("error code %q, want %q", parley.ErrorCode(err), parley.EINTERNAL)
+			}
+			if st.Seq != seq || st.Hash != hash || st.Phase != phase {
+				t.Fatalf("state changed: seq %d, phase %s; want %d, %s", st.Seq, st.Phase, seq, phase)
+			}
+		})
+	}
+	// The smallest case: data that no encoder takes.
+	st := threeParty(t)
+	if _, err := st.event(late, EvStopped, "", make(chan int)); err == nil {
+		t.Fatal("event of a channel: no error")
 	}
 }

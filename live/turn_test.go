@@ -23,7 +23,10 @@ func withTurnLimit(t *testing.T, t0 time.Time) *State {
 // naming party; it returns the event.
 func expire(t *testing.T, st *State, now time.Time, party string, deadline time.Time) Event {
 	t.Helper()
-	evs := st.TurnExpiry(now)
+	evs, err := st.TurnExpiry(now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(evs) != 1 || evs[0].Type != EvTurnExpired || !evs[0].Public() {
 		t.Fatalf("turn expiry at %s: %+v, want one public %s event", now, evs, EvTurnExpired)
 	}
@@ -50,8 +53,8 @@ func TestTurnExpiry(t *testing.T) {
 	if got := st.TurnDeadline(); !got.Equal(at(10)) {
 		t.Fatalf("first turn deadline %s, want %s", got, at(10))
 	}
-	if evs := st.TurnExpiry(at(10).Add(-time.Nanosecond)); evs != nil {
-		t.Fatalf("expiry before the turn deadline: %+v", evs)
+	if evs, err := st.TurnExpiry(at(10).Add(-time.Nanosecond)); err != nil || evs != nil {
+		t.Fatalf("expiry before the turn deadline: %+v, %v", evs, err)
 	}
 	// A offers b at 5m: B's turn runs to 15m.
 	do(t, st, at(5), Action{Type: EvOffer, Role: Participant, Party: "A", Outcome: map[string]string{"x": "b"}})
@@ -102,8 +105,8 @@ func TestTurnExpiry(t *testing.T) {
 		!st.Acceptances[0].At.Equal(at(5)) || !st.Acceptances[1].At.Equal(at(31)) {
 		t.Fatalf("acceptances %+v, want A at 5m, B at 31m, C at 32m", st.Acceptances)
 	}
-	if evs := st.TurnExpiry(at(100)); evs != nil {
-		t.Fatalf("expiry after the agreement: %+v", evs)
+	if evs, err := st.TurnExpiry(at(100)); err != nil || evs != nil {
+		t.Fatalf("expiry after the agreement: %+v, %v", evs, err)
 	}
 }
 
@@ -127,17 +130,17 @@ func TestTurnExpiryYieldsToDeadline(t *testing.T) {
 	st := withTurnLimit(t, t0)
 	// 60 minutes in, the negotiation's deadline has passed: it times out;
 	// no turn expires.
-	if evs := st.TurnExpiry(t0.Add(time.Hour)); evs != nil {
-		t.Fatalf("turn expiry at the deadline: %+v", evs)
+	if evs, err := st.TurnExpiry(t0.Add(time.Hour)); err != nil || evs != nil {
+		t.Fatalf("turn expiry at the deadline: %+v, %v", evs, err)
 	}
-	if evs := st.Timeout(t0.Add(time.Hour)); len(evs) != 1 {
-		t.Fatalf("timeout at the deadline: %+v", evs)
+	if evs, err := st.Timeout(t0.Add(time.Hour)); err != nil || len(evs) != 1 {
+		t.Fatalf("timeout at the deadline: %+v, %v", evs, err)
 	}
 	// Without a turn limit no turn expires.
 	st2 := threeParty(t)
 	created(t, st2, t0)
 	do(t, st2, t0, Action{Type: EvStarted, Role: Convener})
-	if !st2.TurnDeadline().IsZero() || st2.TurnExpiry(t0.Add(59*time.Minute)) != nil {
+	if evs, err := st2.TurnExpiry(t0.Add(59 * time.Minute)); !st2.TurnDeadline().IsZero() || err != nil || evs != nil {
 		t.Fatal("a negotiation without a turn limit has a turn deadline")
 	}
 }
@@ -149,7 +152,10 @@ func TestTurnReplay(t *testing.T) {
 	st := threeParty(t)
 	st.N.TurnLimit = 10 * time.Minute
 	var log []Event
-	e := st.event(t0, EvCreated, "", CreatedData{Title: "three"})
+	e, err := st.event(t0, EvCreated, "", CreatedData{Title: "three"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Seq = 1
 	e.Seal("")
 	if err := st.Apply(&e); err != nil {

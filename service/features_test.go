@@ -270,3 +270,26 @@ func TestRevokeSurvivesRestart(t *testing.T) {
 		t.Fatalf("unrevoked token after a restart: %+v, %v", tok, err)
 	}
 }
+
+// TestStartPastYear9999: a start whose deadline falls beyond the year 9999
+// (which JSON cannot encode) is an internal error that changes nothing,
+// not a panic.
+func TestStartPastYear9999(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	svc := openAt(t, st, &clock{t: time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)})
+	id, tk := saop(t, svc, 0)
+	res, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvStarted}, nil)
+	if parley.ErrorCode(err) != parley.EINTERNAL || res != nil || !strings.Contains(err.Error(), "year outside of range") {
+		t.Fatalf("start: %+v, %v; want an internal encoding error", res, err)
+	}
+	var phase live.Phase
+	var seq int64
+	if err := svc.State(id, func(s *live.State) { phase, seq = s.Phase, s.Seq }); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.Events(ctx, id, 0, 0)
+	if err != nil || int64(len(evs)) != seq || phase != live.Setup {
+		t.Fatalf("after the refused start: phase %s, seq %d, %d events stored (%v); want setup and nothing new", phase, seq, len(evs), err)
+	}
+}

@@ -384,10 +384,15 @@ func (s *Service) create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 	if n.TurnLimit > 0 {
 		cd.TurnLimit = n.TurnLimit.String()
 	}
-	evs := []live.Event{
-		eventOf(n.ID, now, live.EvCreated, cd),
-		eventOf(n.ID, now, live.EvInvited, live.InvitedData{Role: live.Convener, ID: live.InvitationID(hash)}, live.ToConvener),
+	createdEv, err := eventOf(n.ID, now, live.EvCreated, cd)
+	if err != nil {
+		return nil, fmt.Errorf("create negotiation: %w", err)
 	}
+	invitedEv, err := eventOf(n.ID, now, live.EvInvited, live.InvitedData{Role: live.Convener, ID: live.InvitationID(hash)}, live.ToConvener)
+	if err != nil {
+		return nil, fmt.Errorf("create negotiation: %w", err)
+	}
+	evs := []live.Event{createdEv, invitedEv}
 	prev := ""
 	for i := range evs {
 		evs[i].Seq = int64(i + 1)
@@ -434,13 +439,13 @@ func (s *Service) reply(idem *Idem, evs []live.Event, now time.Time) *live.Reply
 	return &live.Reply{TokenHash: idem.TokenHash, Key: idem.Key, Status: status, Body: body, Fingerprint: idem.Fingerprint, Created: now}
 }
 
-// eventOf builds an unsealed event.
-func eventOf(id string, now time.Time, typ string, data any, to ...string) live.Event {
+// eventOf builds an unsealed event, or fails when data cannot be encoded.
+func eventOf(id string, now time.Time, typ string, data any, to ...string) (live.Event, error) {
 	b, err := jsonMarshal(data)
 	if err != nil {
-		panic(err)
+		return live.Event{}, fmt.Errorf("%s event: encode %T: %w", typ, data, err)
 	}
-	return live.Event{NegotiationID: id, Time: now, Type: typ, To: to, Data: b}
+	return live.Event{NegotiationID: id, Time: now, Type: typ, To: to, Data: b}, nil
 }
 
 func (s *Service) entry(id string) (*entry, error) {
@@ -558,7 +563,7 @@ func (s *Service) act(ctx context.Context, e *entry, tok *live.Token, a live.Act
 	if err != nil {
 		if parley.ErrorCode(err) == parley.ECONFLICT && e.st.Phase == live.Running && !now.Before(e.st.Deadline) {
 			// The deadline passed and its timer has not fired yet: fire it.
-			if terr := s.commit(ctx, e, e.st.Timeout(now), nil); terr != nil && !s.lostRace(terr) {
+			if terr := s.timeout(ctx, e, now); terr != nil && !s.lostRace(terr) {
 				s.log.Error("timeout", "negotiation", e.st.N.ID, "err", terr)
 			}
 		}
@@ -659,10 +664,23 @@ func (s *Service) noteEvents(e *entry, evs []live.Event) {
 // expireTurn records the expiry of the current SAOP turn if it is due at
 // now (entry locked).
 func (s *Service) expireTurn(ctx context.Context, e *entry, now time.Time) error {
-	if err := s.commit(ctx, e, e.st.TurnExpiry(now.UTC()), nil); err != nil {
+	evs, err := e.st.TurnExpiry(now.UTC())
+	if err == nil {
+		err = s.commit(ctx, e, evs, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("turn expiry: %w", err)
 	}
 	return nil
+}
+
+// timeout records the deadline passing if it has at now (entry locked).
+func (s *Service) timeout(ctx context.Context, e *entry, now time.Time) error {
+	evs, err := e.st.Timeout(now)
+	if err != nil {
+		return fmt.Errorf("timeout: %w", err)
+	}
+	return s.commit(ctx, e, evs, nil)
 }
 
 // schedule arms the timer of a running negotiation (entry locked): at its
@@ -708,7 +726,7 @@ func (s *Service) fire(id string) {
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.commit(context.Background(), e, e.st.Timeout(now), nil)
+		err := s.timeout(context.Background(), e, now)
 		if err == nil {
 			return
 		}
@@ -740,7 +758,7 @@ func (s *Service) followUpOnce(ctx context.Context, e *entry) error {
 	st := e.st
 	if st.N.Protocol != live.Broker || st.Phase != live.Running || !s.now().Before(st.Deadline) {
 		if st.Phase == live.Running && !s.now().Before(st.Deadline) {
-			return s.commit(ctx, e, st.Timeout(s.now()), nil)
+			return s.timeout(ctx, e, s.now())
 		}
 		return nil
 	}
@@ -784,11 +802,18 @@ func (s *Service) followUpOnce(ctx context.Context, e *entry) error {
 	now := s.now().UTC()
 	name := st.N.MediatorName()
 	if text == nil {
-		ev := eventOf(st.N.ID, now, live.EvEnd, live.EndData{Reason: expl})
+		ev, err := eventOf(st.N.ID, now, live.EvEnd, live.EndData{Reason: expl})
+		if err != nil {
+			return fmt.Errorf("broker: %w", err)
+		}
 		ev.Party = name
 		return s.commit(ctx, e, []live.Event{ev}, nil)
 	}
-	if err := s.commit(ctx, e, []live.Event{st.TextEvent(now, name, text, expl)}, nil); err != nil {
+	ev, err := st.TextEvent(now, name, text, expl)
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if err := s.commit(ctx, e, []live.Event{ev}, nil); err != nil {
 		return err
 	}
 	e.broker, e.brokerAt = b, n+1
