@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -586,5 +589,78 @@ func TestIssuesAloneAndOwnPreferences(t *testing.T) {
 	v, _ = conv.Negotiation(ctx, res.ID)
 	if len(v.Versions) != 1 || v.Versions[0].By != "broker" {
 		t.Fatalf("the broker drafted %+v", v.Versions)
+	}
+}
+
+// lockedBuffer is a log destination safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestReplyEncodeError: when the reply of an idempotent request cannot be
+// encoded (its events are dated after the year 9999, which JSON times
+// cannot hold), the request fails with a logged internal error, 500,
+// changes nothing and stores no reply: a retry fails the same way, it is
+// not answered with an empty stored reply.
+func TestReplyEncodeError(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	t0 := time.Now()
+	now.Store(&t0)
+	st := memstore.New()
+	svc, err := service.Open(context.Background(), st, service.Options{Now: func() time.Time { return *now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() {
+		svc.Close()
+		srv.Close()
+		st.Close()
+	})
+	e := &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
+	id, tk := e.setup(live.SingleText, "1h")
+	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	now.Store(&late)
+
+	neg := e.srv.URL + "/v1/negotiations/" + id
+	for _, c := range []struct {
+		name, url, token, body string
+	}{
+		{"create", e.srv.URL + "/v1/negotiations", "", `{"protocol": "saop", "duration": "1h", "scenario": ` + tinyScenario + `}`},
+		{"invite", neg + "/invitations", tk["convener"].Token, `{"role": "observer"}`},
+		{"preferences", neg + "/preferences", tk["Buyer"].Token,
+			`{"preferences": {"linear": {"issues": {"price": {"weight": 1, "values": {"low": 1, "mid": 0.5, "high": 0}}, "days": {"weight": 0, "function": {"shape": "linear", "at_min": 0, "at_max": 1}}}}}}`},
+		{"stop", neg + "/stop", tk["convener"].Token, `{"comment": "x"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			seq, negs, logged := e.seq(id), len(svc.Negotiations()), strings.Count(logs.String(), "encode reply")
+			for try := range 2 {
+				resp, b := post(t, c.url, c.token, "key-"+c.name, c.body)
+				if resp.StatusCode != 500 || !strings.Contains(string(b), `"code":"internal"`) || resp.Header.Get("Idempotent-Replayed") != "" {
+					t.Fatalf("try %d: status %d %q (replayed %q), want 500 internal", try, resp.StatusCode, b, resp.Header.Get("Idempotent-Replayed"))
+				}
+			}
+			if e.seq(id) != seq || len(svc.Negotiations()) != negs {
+				t.Fatalf("seq %d, %d negotiations after failed requests; want %d, %d", e.seq(id), len(svc.Negotiations()), seq, negs)
+			}
+			if n := strings.Count(logs.String(), "encode reply") - logged; n != 2 {
+				t.Fatalf("the encoding error was logged %d times, want 2: %s", n, logs.String())
+			}
+		})
 	}
 }

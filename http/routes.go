@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
@@ -257,8 +258,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if c.idem != nil {
-		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			return http.StatusCreated, marshalLine(CreateResponse{ID: evs[0].NegotiationID, Events: visible(evs, live.Convener, "")})
+		c.idem.Render = func(evs []live.Event) (int, []byte, error) {
+			b, err := marshalLine(CreateResponse{ID: evs[0].NegotiationID, Events: visible(evs, live.Convener, "")})
+			return http.StatusCreated, b, err
 		}
 	}
 	res, err := s.svc.Create(r.Context(), *req, c.idem)
@@ -386,8 +388,9 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	a := live.Action{Type: live.EvInvited, Invite: live.InvitedData{Role: b.Role, Party: b.Party}}
 	if c.idem != nil {
-		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			return http.StatusCreated, marshalLine(InviteResponse{ID: invitationOf(evs), Role: b.Role, Party: b.Party, Events: visible(evs, c.tok.Role, c.tok.Party)})
+		c.idem.Render = func(evs []live.Event) (int, []byte, error) {
+			body, err := marshalLine(InviteResponse{ID: invitationOf(evs), Role: b.Role, Party: b.Party, Events: visible(evs, c.tok.Role, c.tok.Party)})
+			return http.StatusCreated, body, err
 		}
 	}
 	res, err := s.svc.Act(r.Context(), c.tok, a, c.idem)
@@ -456,10 +459,13 @@ func (s *Server) act(typ string) func(w http.ResponseWriter, r *http.Request, c 
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.Action) error {
 	var rendered []byte // the body stored as the idempotent reply, sent as is
 	if c.idem != nil {
-		c.idem.Render = func(evs []live.Event) (int, []byte) {
-			b, _ := eventsJSON(visible(evs, c.tok.Role, c.tok.Party))
+		c.idem.Render = func(evs []live.Event) (int, []byte, error) {
+			b, err := eventsJSON(visible(evs, c.tok.Role, c.tok.Party))
+			if err != nil {
+				return 0, nil, fmt.Errorf("encode reply: %w", err)
+			}
 			rendered = append(b, '\n') // marshalLine's bytes
-			return http.StatusOK, rendered
+			return http.StatusOK, rendered, nil
 		}
 	}
 	res, err := s.svc.Act(r.Context(), c.tok, a, c.idem)
@@ -503,8 +509,12 @@ func eventsJSON(evs []live.Event) ([]byte, error) {
 	return append(b, "]}"...), nil
 }
 
-// marshalLine is the body writeJSON would send for v.
-func marshalLine(v any) []byte {
-	b, _ := json.Marshal(v)
-	return append(b, '\n')
+// marshalLine is the body writeJSON would send for v, or an error when v
+// cannot be encoded.
+func marshalLine(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	return append(b, '\n'), nil
 }

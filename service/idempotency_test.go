@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -25,12 +26,12 @@ func idemFor(tok *live.Token, key, body string) *service.Idem {
 		h = tok.Hash
 	}
 	return &service.Idem{TokenHash: h, Key: key, Fingerprint: live.Fingerprint("POST", "/x", []byte(body)),
-		Render: func(evs []live.Event) (int, []byte) {
+		Render: func(evs []live.Event) (int, []byte, error) {
 			var b strings.Builder
 			for _, e := range evs {
 				fmt.Fprintf(&b, "%d:%s;", e.Seq, e.Type)
 			}
-			return 200, []byte(b.String())
+			return 200, []byte(b.String()), nil
 		}}
 }
 
@@ -140,5 +141,53 @@ func TestRetriesAnsweredFromStore(t *testing.T) {
 				t.Fatalf("%d negotiations after a create and its retry, want %d", len(after), len(before)+1)
 			}
 		})
+	}
+}
+
+// TestRenderError: a reply that cannot be rendered fails the request with an
+// internal error; nothing is stored, no reply above all, and the key stays
+// free for a retry.
+func TestRenderError(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	svc := openAt(t, st, &clock{t: t0})
+	id, tk := saop(t, svc, 0)
+	seq := func() int64 {
+		var n int64
+		if err := svc.State(id, func(s *live.State) { n = s.Seq }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	failing := idemFor(tk["convener"], "k", "{}")
+	failing.Render = func([]live.Event) (int, []byte, error) { return 200, []byte("\n"), errors.New("cannot encode") }
+	before := seq()
+	if res, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvStarted}, failing); parley.ErrorCode(err) != parley.EINTERNAL || res != nil {
+		t.Fatalf("start with a failing render: %+v, %v; want an internal error", res, err)
+	}
+	if seq() != before {
+		t.Fatalf("seq %d after a failed render, want %d", seq(), before)
+	}
+	if r, err := st.Reply(ctx, tk["convener"].Hash, "k"); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("stored reply after a failed render: %+v, %v", r, err)
+	}
+	res, err := svc.Act(ctx, tk["convener"], live.Action{Type: live.EvStarted}, idemFor(tk["convener"], "k", "{}"))
+	if err != nil || res.Reply != nil || len(res.Events) != 1 {
+		t.Fatalf("start retried with the key: %+v, %v", res, err)
+	}
+
+	// A create: no negotiation stored.
+	sc, err := scenario.Parse([]byte(tinyYAML), "tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	negs, _ := st.Negotiations(ctx)
+	failing = idemFor(nil, "create-1", "tiny")
+	failing.Render = func([]live.Event) (int, []byte, error) { return 201, nil, errors.New("cannot encode") }
+	if c, err := svc.Create(ctx, service.CreateRequest{Protocol: live.SAOP, Duration: time.Hour, Scenario: sc}, failing); parley.ErrorCode(err) != parley.EINTERNAL || c != nil {
+		t.Fatalf("create with a failing render: %+v, %v; want an internal error", c, err)
+	}
+	if after, _ := st.Negotiations(ctx); len(after) != len(negs) {
+		t.Fatalf("%d negotiations after a failed create, want %d", len(after), len(negs))
 	}
 }

@@ -66,7 +66,7 @@ func TestKeyReusedAcrossReplicas(t *testing.T) {
 	buyer := n.parties[0]
 	idem := func(path string) *service.Idem {
 		return &service.Idem{TokenHash: buyer.Hash, Key: "k", Fingerprint: live.Fingerprint("POST", path, []byte("{}")),
-			Render: func([]live.Event) (int, []byte) { return 200, []byte(`{"first":true}`) }}
+			Render: func([]live.Event) (int, []byte, error) { return 200, []byte(`{"first":true}`), nil }}
 	}
 	if _, err := a.Act(ctx, buyer, offer(0), idem("/offers")); err != nil {
 		t.Fatal(err)

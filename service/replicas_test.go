@@ -176,8 +176,8 @@ func TestTwoReplicas(t *testing.T) {
 	// An idempotent request retried through the other replica gets the
 	// first answer and stores nothing.
 	idem := func() *service.Idem {
-		return &service.Idem{TokenHash: n.parties[i%2].Hash, Key: "k1", Render: func(evs []live.Event) (int, []byte) {
-			return 200, fmt.Appendf(nil, "stored %d", evs[0].Seq)
+		return &service.Idem{TokenHash: n.parties[i%2].Hash, Key: "k1", Render: func(evs []live.Event) (int, []byte, error) {
+			return 200, fmt.Appendf(nil, "stored %d", evs[0].Seq), nil
 		}}
 	}
 	first, err := a.Act(ctx, n.parties[i%2], offer(i), idem())
@@ -469,8 +469,8 @@ func TestReplicasIdempotentCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idem := &service.Idem{Key: "create-1", Render: func(evs []live.Event) (int, []byte) {
-		return 201, []byte(evs[0].NegotiationID)
+	idem := &service.Idem{Key: "create-1", Render: func(evs []live.Event) (int, []byte, error) {
+		return 201, []byte(evs[0].NegotiationID), nil
 	}}
 	req := service.CreateRequest{Protocol: live.SAOP, Duration: time.Hour, Scenario: sc}
 	first, err := a.Create(ctx, req, idem)

@@ -246,8 +246,9 @@ type Idem struct {
 	// is refused (EKEYREUSED).
 	Fingerprint []byte
 	// Render turns the result into the HTTP status and body stored as the
-	// reply.
-	Render func(events []live.Event) (int, []byte)
+	// reply; an error (a body that cannot be encoded) fails the request,
+	// and nothing is stored.
+	Render func(events []live.Event) (int, []byte, error)
 }
 
 // sameRequest returns r if it answers the request idem identifies, else an
@@ -400,7 +401,11 @@ func (s *Service) create(ctx context.Context, req CreateRequest, idem *Idem) (*C
 		prev = evs[i].Hash
 	}
 	tok := live.Token{Hash: hash, NegotiationID: id, Role: live.Convener, Created: now}
-	b := &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: evs, Reply: s.reply(idem, evs, now)}
+	reply, err := s.reply(idem, evs, now)
+	if err != nil {
+		return nil, fmt.Errorf("create negotiation: %w", err)
+	}
+	b := &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: evs, Reply: reply}
 	if err := s.store.Commit(ctx, b); err != nil {
 		return nil, fmt.Errorf("create negotiation: %w", err)
 	}
@@ -431,12 +436,17 @@ func liveSpace(sc *scenario.Scenario) (int64, error) {
 	return size, nil
 }
 
-func (s *Service) reply(idem *Idem, evs []live.Event, now time.Time) *live.Reply {
+// reply renders the reply of an idempotent request, to store with its
+// events; nil for other requests.
+func (s *Service) reply(idem *Idem, evs []live.Event, now time.Time) (*live.Reply, error) {
 	if idem == nil || idem.Key == "" || idem.Render == nil {
-		return nil
+		return nil, nil
 	}
-	status, body := idem.Render(evs)
-	return &live.Reply{TokenHash: idem.TokenHash, Key: idem.Key, Status: status, Body: body, Fingerprint: idem.Fingerprint, Created: now}
+	status, body, err := idem.Render(evs)
+	if err != nil {
+		return nil, fmt.Errorf("render the reply of idempotency key %q: %w", idem.Key, err)
+	}
+	return &live.Reply{TokenHash: idem.TokenHash, Key: idem.Key, Status: status, Body: body, Fingerprint: idem.Fingerprint, Created: now}, nil
 }
 
 // eventOf builds an unsealed event, or fails when data cannot be encoded.
@@ -602,7 +612,11 @@ func (s *Service) commitBatch(ctx context.Context, e *entry, b *live.Batch, idem
 		b.Events[i].Seal(prev)
 		prev = b.Events[i].Hash
 	}
-	b.Reply = s.reply(idem, b.Events, now)
+	reply, err := s.reply(idem, b.Events, now)
+	if err != nil {
+		return err
+	}
+	b.Reply = reply
 	if err := s.store.Commit(ctx, b); err != nil {
 		// The write may or may not have happened (a timeout after the
 		// commit), or another replica wrote first: read the store to stay
