@@ -4,7 +4,7 @@ package memstore
 
 import (
 	"context"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"sync"
@@ -31,7 +31,13 @@ func New() *Store {
 	return &Store{negs: map[string][]byte{}, tokens: map[string]live.Token{}, events: map[string][]live.Event{}, replies: map[string]live.Reply{}}
 }
 
-func replyKey(hash []byte, key string) string { return hex.EncodeToString(hash) + "\x00" + key }
+// replyKey is the key of a reply in Store.replies: the token hash's length
+// (a varint), the hash and the idempotency key, so that no two (hash, key)
+// pairs share it. One allocation.
+func replyKey(hash []byte, key string) string {
+	var n [binary.MaxVarintLen64]byte
+	return string(binary.AppendUvarint(n[:0], uint64(len(hash)))) + string(hash) + key
+}
 
 // Commit implements store.Store.
 func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
@@ -76,8 +82,10 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 		}
 		last[e.NegotiationID] = e.Seq
 	}
+	var rk string
 	if r := b.Reply; r != nil {
-		if _, dup := s.replies[replyKey(r.TokenHash, r.Key)]; dup {
+		rk = replyKey(r.TokenHash, r.Key)
+		if _, dup := s.replies[rk]; dup {
 			return parley.Errorf(parley.ECONFLICT, "idempotency key %q already used", r.Key)
 		}
 	}
@@ -96,10 +104,28 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 	}
 	if r := b.Reply; r != nil {
 		cp := *r
-		cp.Body, cp.TokenHash, cp.Fingerprint = slices.Clone(r.Body), slices.Clone(r.TokenHash), slices.Clone(r.Fingerprint)
-		s.replies[replyKey(r.TokenHash, r.Key)] = cp
+		cloneInto(&cp.Body, &cp.TokenHash, &cp.Fingerprint)
+		s.replies[rk] = cp
 	}
 	return nil
+}
+
+// cloneInto replaces each slice by a copy, all copies in one new array
+// (each capped at its length, so that an append cannot reach the next); a
+// nil slice stays nil, as with slices.Clone.
+func cloneInto(ps ...*[]byte) {
+	n := 0
+	for _, p := range ps {
+		n += len(*p)
+	}
+	buf := make([]byte, 0, n)
+	for _, p := range ps {
+		if *p != nil {
+			start := len(buf)
+			buf = append(buf, *p...)
+			*p = buf[start:len(buf):len(buf)]
+		}
+	}
 }
 
 // Negotiation implements store.Store.
