@@ -83,6 +83,10 @@ type request struct {
 // maxGroup bounds how many batches one group transaction commits.
 const maxGroup = 256
 
+// commitDelay is how long the writer gathers batches after a group of more
+// than one (store.Gather), for fewer, larger transactions under load.
+const commitDelay = 500 * time.Microsecond
+
 var (
 	_ store.Store    = (*Store)(nil)
 	_ store.Notifier = (*Store)(nil)
@@ -159,23 +163,20 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 func (s *Store) writer() {
 	defer close(s.closed)
 	last := map[string]int64{}
+	previous := 0 // the size of the last group
 	for {
-		var group []*request
+		var first *request
 		select {
 		case <-s.done:
 			return
-		case r := <-s.reqs:
-			group = append(group, r)
+		case first = <-s.reqs:
 		}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-			default:
-				break drain
-			}
+		var wait time.Duration
+		if previous > 1 {
+			wait = commitDelay
 		}
+		group := store.Gather(s.reqs, first, maxGroup, wait)
+		previous = len(group)
 		if !s.commitGroup(group, last) {
 			clear(last)
 			for _, r := range group {

@@ -432,55 +432,31 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 	}
 }
 
-// commitDelay is how long the writer waits for more batches before it
-// commits a group, when the last group held more than one (a variable for
-// tests). Each commit writes a few pages whatever its size (the database
-// header, the last pages of the appended tables) and pays BEGIN and COMMIT:
-// at thousands of actions a second groups of two or three made those half
-// of the writer's work. Like PostgreSQL's commit_delay, it trades a little
-// latency under concurrent load for fewer, larger commits; a lone request
-// (the last group held one) is committed at once.
-var commitDelay = 500 * time.Microsecond
+// commitDelay is how long the writer gathers batches after a group of more
+// than one (store.Gather). Each commit writes a few pages whatever its size
+// (the database header, the last pages of the appended tables) and pays
+// BEGIN and COMMIT: at thousands of actions a second groups of two or three
+// made those half of the writer's work.
+const commitDelay = 500 * time.Microsecond
 
 // writer commits batches in groups until Close.
 func (s *Store) writer() {
 	defer close(s.closed)
 	known := map[string]bool{}
 	last := map[string]int64{}
-	gather := time.NewTimer(time.Hour)
-	gather.Stop()
 	previous := 0 // the size of the last group
 	for {
-		var group []*request
+		var first *request
 		select {
 		case <-s.done:
 			return
-		case r := <-s.reqs:
-			group = append(group, r)
+		case first = <-s.reqs:
 		}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-			default:
-				break drain
-			}
+		var wait time.Duration
+		if previous > 1 {
+			wait = commitDelay
 		}
-		if previous > 1 && commitDelay > 0 {
-			// Batches arrive together: gather more before committing.
-			gather.Reset(commitDelay)
-		wait:
-			for len(group) < maxGroup {
-				select {
-				case r := <-s.reqs:
-					group = append(group, r)
-				case <-gather.C:
-					break wait
-				}
-			}
-			gather.Stop()
-		}
+		group := store.Gather(s.reqs, first, maxGroup, wait)
 		previous = len(group)
 		if !s.commitFast(group, known, last) {
 			clear(last)
