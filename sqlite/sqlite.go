@@ -332,9 +332,9 @@ var checkpointInterval = 200 * time.Millisecond
 
 // walRestartFrames is the length of the WAL (in pages) from which the
 // writer finishes a checkpoint itself so that the WAL starts again (a
-// variable for tests): 131072 pages, about 540 MB, some 15 s at 5,000
-// actions a second.
-var walRestartFrames = 131072
+// variable for tests): 16384 pages, about 64 MB, some 2 s at 5,000 actions
+// a second.
+var walRestartFrames = 16384
 
 // walTruncateBytes is the size of the WAL file from which an idle
 // checkpointer truncates it (a variable for tests).
@@ -353,8 +353,8 @@ var walTruncateBytes int64 = 64 << 20
 // copy the few frames committed since, between two of its transactions: the
 // WAL is then wholly copied and the next transaction writes from its
 // beginning again. The writer pauses for that copy and two fsyncs of little
-// data; when it copied what a whole 200 ms pass left, with the fsyncs that
-// flushed it, the pause was 20 to 70 ms on the 2-core test machine.
+// data, 3 to 5 ms on the 2-core test machine (when it copied what a whole
+// 200 ms pass left, with the fsyncs that flushed it, 20 to 70 ms).
 // When a whole interval passes without a commit and the WAL file is larger
 // than walTruncateBytes, the checkpointer truncates it.
 func (s *Store) checkpointer(path string) {
