@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,8 +101,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, parley.Errorf(parley.EINVALID, "postgres DSN: %v", err)
 	}
-	if cfg.MaxConns < 64 {
-		cfg.MaxConns = 64
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// A few connections per core: a burst of requests (a hundred agents
+		// acting at once after a start) otherwise opened dozens of
+		// connections together, each a new PostgreSQL process with cold
+		// caches, and the first answers took a second on 2 cores.
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	if !strings.Contains(dsn, "pool_min_conns") {
+		cfg.MinConns = min(4, cfg.MaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
