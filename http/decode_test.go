@@ -21,7 +21,7 @@ import (
 // with one stream decoder: the reference the decoder must agree with.
 func decodeActionBefore(typ string, data []byte) (*ActionBody, error) {
 	decode := func(data []byte, v any) error {
-		if len(strings.TrimSpace(string(data))) == 0 {
+		if len(strings.Trim(string(data), " \t\r\n")) == 0 {
 			data = []byte("{}")
 		}
 		dec := json.NewDecoder(strings.NewReader(string(data)))
@@ -182,6 +182,14 @@ func TestDecodeTrailing(t *testing.T) {
 			var pe *parley.Error
 			if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Message != want {
 				t.Errorf("%s %q: error %v, want %s %q", d.name, body, err, parley.EINVALID, want)
+			}
+		}
+		// A body of other spaces is no empty body: invalid JSON.
+		for _, body := range []string{"\u00a0", " \u0085 ", "\v", "\f\n"} {
+			err := d.decode([]byte(body))
+			var pe *parley.Error
+			if !errors.As(err, &pe) || pe.Code != parley.EINVALID || !strings.HasPrefix(pe.Message, "body: invalid JSON") {
+				t.Errorf("%s %q: error %v, want %s body: invalid JSON …", d.name, body, err, parley.EINVALID)
 			}
 		}
 		// Trailing JSON space is no trailing data.

@@ -313,10 +313,13 @@ func decodeBytes(data []byte, v any) error {
 	return err
 }
 
+// jsonSpace are the characters JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
 // decodeValue decodes data into v as decodeBytes does and returns the bytes
 // of the JSON value decoded: data up to the end of that value.
 func decodeValue(data []byte, v any) ([]byte, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
+	if len(bytes.Trim(data, jsonSpace)) == 0 { // not TrimSpace: U+00A0 is no JSON space
 		data = []byte("{}")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -327,7 +330,7 @@ func decodeValue(data []byte, v any) ([]byte, error) {
 	// Anything but JSON space after the value is refused: dec.More alone
 	// misses a trailing '}' or ']'.
 	end := dec.InputOffset()
-	if len(bytes.TrimLeft(data[end:], " \t\r\n")) > 0 {
+	if len(bytes.TrimLeft(data[end:], jsonSpace)) > 0 {
 		return nil, parley.Errorf(parley.EINVALID, "body: data after the JSON object")
 	}
 	return data[:end], nil
