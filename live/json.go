@@ -26,6 +26,28 @@ func plainJSON(s string) bool {
 	return true
 }
 
+// plainStrings reports whether plainJSON holds for every string of ss.
+func plainStrings(ss []string) bool {
+	for _, s := range ss {
+		if !plainJSON(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendStrings appends ss as a JSON array, plainStrings(ss) being true.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
 // appendString appends s quoted, plainJSON(s) being true.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
@@ -69,13 +91,8 @@ func (e *Event) AppendJSON(b []byte) ([]byte, error) {
 // appendJSON is AppendJSON without reflection, or false when e has strings
 // or data to escape, or a time out of RFC 3339's range.
 func (e *Event) appendJSON(b []byte) ([]byte, bool) {
-	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) || !plainJSON(e.Prev) || !plainJSON(e.Hash) {
+	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) || !plainJSON(e.Prev) || !plainJSON(e.Hash) || !plainStrings(e.To) {
 		return b, false
-	}
-	for _, to := range e.To {
-		if !plainJSON(to) {
-			return b, false
-		}
 	}
 	start := len(b)
 	b = append(b, `{"negotiation":`...)
@@ -94,14 +111,8 @@ func (e *Event) appendJSON(b []byte) ([]byte, bool) {
 		b = appendString(b, e.Party)
 	}
 	if len(e.To) > 0 {
-		b = append(b, `,"to":[`...)
-		for i, to := range e.To {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, to)
-		}
-		b = append(b, ']')
+		b = append(b, `,"to":`...)
+		b = appendStrings(b, e.To)
 	}
 	b = append(b, `,"data":`...)
 	b, ok := appendData(b, e.Data)
@@ -118,13 +129,8 @@ func (e *Event) appendJSON(b []byte) ([]byte, bool) {
 // appendBody appends Body without reflection, or reports false when e has
 // strings or data to escape.
 func (e *Event) appendBody(b []byte) ([]byte, bool) {
-	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) {
+	if !plainJSON(e.NegotiationID) || !plainJSON(e.Type) || !plainJSON(e.Party) || !plainStrings(e.To) {
 		return b, false
-	}
-	for _, to := range e.To {
-		if !plainJSON(to) {
-			return b, false
-		}
 	}
 	start := len(b)
 	b = append(b, `{"n":`...)
@@ -141,14 +147,7 @@ func (e *Event) appendBody(b []byte) ([]byte, bool) {
 	if e.To == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '[')
-		for i, to := range e.To {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, to)
-		}
-		b = append(b, ']')
+		b = appendStrings(b, e.To)
 	}
 	b = append(b, `,"data":`...)
 	data := compactJSON(e.Data)
