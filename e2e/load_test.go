@@ -47,6 +47,7 @@ func TestLoad(t *testing.T) {
 	if r, err := strconv.Atoi(os.Getenv("PARLEY_LOAD_RATE")); err == nil && r > 0 {
 		rate = r
 	}
+	t.Logf("kernel writeback: %s", writeback())
 	dbs := []string{"sqlite", "sqlite-normal", "postgres"}
 	if only := os.Getenv("PARLEY_LOAD_DBS"); only != "" {
 		dbs = strings.Split(only, ",")
@@ -74,6 +75,7 @@ func TestLoad(t *testing.T) {
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			cpu0 := serverCPU(t, srv)
 			made := make([]int, len(tables)) // offers made so far per table
+			hist0 := offerHistogram(t, srv)
 			for _, phase := range []string{"max", "paced"} {
 				stop := make(chan struct{})
 				lat := &latencies{}
@@ -140,6 +142,24 @@ func TestLoad(t *testing.T) {
 					pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat.d[len(lat.d)-1].Round(10*time.Microsecond),
 					float64((cpu1-cpu0).Microseconds())/float64(total), float64(clientCPU.Microseconds())/float64(total))
 				cpu0 = cpu1
+				// The server's own view: how long its handler took, without
+				// the loopback, the listener queue and the load generator.
+				hist1 := offerHistogram(t, srv)
+				before := func(i int) int64 { // hist0 is empty before the first offer
+					if i < len(hist0) {
+						return hist0[i].n
+					}
+					return 0
+				}
+				var parts []string
+				n := hist1[len(hist1)-1].n - before(len(hist1)-1)
+				for i, b := range hist1 {
+					if b.le >= 0.005 && b.le <= 0.05 {
+						parts = append(parts, fmt.Sprintf("≤%gms %.2f%%", b.le*1000, 100*float64(b.n-before(i))/float64(max(n, 1))))
+					}
+				}
+				t.Logf("%s, %s: inside the server: %s", name, what, strings.Join(parts, ", "))
+				hist0 = hist1
 			}
 			if prof != "" {
 				// The server's live heap after both phases.
@@ -150,6 +170,58 @@ func TestLoad(t *testing.T) {
 			srv.kill(t)
 		})
 	}
+}
+
+// bucket is one cumulative bucket of a Prometheus histogram.
+type bucket struct {
+	le float64 // upper bound, seconds; +Inf for the last
+	n  int64
+}
+
+// offerHistogram is the server's latency histogram of the offers route,
+// from /metrics.
+func offerHistogram(t *testing.T, srv *server) []bucket {
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	const prefix = `parley_http_request_duration_seconds_bucket{route="POST /v1/negotiations/{id}/offers",le="`
+	var out []bucket
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, prefix)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(strings.TrimSpace(rest), `"} `)
+		ub, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseInt(count, 10, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("metrics: cannot read %q", line)
+		}
+		out = append(out, bucket{ub, n})
+	}
+	return out // empty before the first offer
+}
+
+// writeback describes when the kernel writes dirty page cache to disk:
+// PostgreSQL's table files are written without fsync and left to it, and
+// with the default (10% of memory, 30 s) it writes them in bursts of
+// hundreds of megabytes that every fsync — every commit — waits behind.
+func writeback() string {
+	var parts []string
+	for _, k := range []string{"dirty_background_bytes", "dirty_background_ratio", "dirty_expire_centisecs"} {
+		b, err := os.ReadFile("/proc/sys/vm/" + k)
+		if err != nil {
+			return "unknown"
+		}
+		parts = append(parts, "vm."+k+"="+strings.TrimSpace(string(b)))
+	}
+	return strings.Join(parts, " ")
 }
 
 // serverCPU is the CPU time (user and system) the server process has used
