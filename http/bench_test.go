@@ -126,7 +126,11 @@ func BenchmarkFanOut(b *testing.B) {
 	defer func() { cancel(); wg.Wait() }()
 	path := fmt.Sprintf("/v1/negotiations/%s/stream?after=%d", id, e.seq(id))
 	for i := range subs {
-		r := httptest.NewRequestWithContext(sctx, http.MethodGet, path, nil)
+		// A context per stream, as each connection has: one shared Done
+		// channel would have the 1,000 streams contend for its lock.
+		rctx, rcancel := context.WithCancel(sctx)
+		defer rcancel()
+		r := httptest.NewRequestWithContext(rctx, http.MethodGet, path, nil)
 		r.Header.Set("Authorization", "Bearer "+[]string{toks["Press"].Token, toks["convener"].Token}[i%2])
 		wg.Go(func() { e.api.ServeHTTP(&sink{fan: fan, header: http.Header{}}, r) })
 	}
