@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"parley"
-	"parley/live"
+	"parley/service"
 )
 
 // keepAlive is how often an idle stream sends a comment line.
@@ -45,29 +45,47 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	// sent is the last event written: a live event the backlog had is
+	// skipped, and the stream's events are in order without duplicates.
 	sent := after
-	write := func(e *live.Event) error {
-		if e.Seq <= sent {
-			return nil
-		}
-		b, err := e.AppendJSON(nil) // json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, b); err != nil {
-			return err
-		}
-		sent = e.Seq
-		return nil
-	}
+	var buf []byte
 	for i := range backlog {
-		if err := write(&backlog[i]); err != nil {
+		ev := &backlog[i]
+		if ev.Seq <= sent {
+			continue
+		}
+		msg, err := ev.AppendSSE(buf[:0])
+		if err != nil {
+			s.log.Error("stream: backlog", "negotiation", c.id, "err", err)
 			return nil
 		}
+		buf = msg
+		if _, err := w.Write(msg); err != nil {
+			return nil
+		}
+		sent = ev.Seq
 	}
 	fmt.Fprint(w, ": live\n\n")
 	if err := rc.Flush(); err != nil {
 		return nil
+	}
+	// writeLive writes an event as published to every subscriber who may
+	// see it, encoded once for all of them, unless it was sent already;
+	// false ends the stream.
+	writeLive := func(p *service.Published) bool {
+		if p.Event.Seq <= sent {
+			return true
+		}
+		msg, err := p.SSE()
+		if err != nil {
+			s.log.Error("stream: live event", "negotiation", c.id, "err", err)
+			return false
+		}
+		if _, err := w.Write(msg); err != nil {
+			return false
+		}
+		sent = p.Event.Seq
+		return true
 	}
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
@@ -75,20 +93,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call) error {
 		select {
 		case <-r.Context().Done():
 			return nil
-		case e, ok := <-sub.C:
+		case p, ok := <-sub.C:
 			if !ok {
 				return nil // dropped or server closing: the client resumes
 			}
-			if err := write(&e); err != nil {
+			if !writeLive(p) {
 				return nil
 			}
 			// Drain what is already queued before flushing.
 			for n := len(sub.C); n > 0; n-- {
-				e, ok := <-sub.C
+				p, ok := <-sub.C
 				if !ok {
 					break
 				}
-				if err := write(&e); err != nil {
+				if !writeLive(p) {
 					return nil
 				}
 			}

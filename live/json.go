@@ -88,6 +88,24 @@ func (e *Event) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, j...), nil
 }
 
+// AppendSSE appends to b e as one Server-Sent Events message: the sequence
+// number as its id, the type as its event name, AppendJSON's encoding as
+// its data, and the blank line that ends it. On an encoding error it
+// returns b as it was.
+func (e *Event) AppendSSE(b []byte) ([]byte, error) {
+	start := len(b)
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, e.Type...)
+	b = append(b, "\ndata: "...)
+	b, err := e.AppendJSON(b)
+	if err != nil {
+		return b[:start], err
+	}
+	return append(b, "\n\n"...), nil
+}
+
 // appendJSON is AppendJSON without reflection, or false when e has strings
 // or data to escape, or a time out of RFC 3339's range.
 func (e *Event) appendJSON(b []byte) ([]byte, bool) {

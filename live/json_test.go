@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -83,6 +84,31 @@ func TestOfferDataSame(t *testing.T) {
 		want, werr := json.Marshal(d)
 		if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) {
 			t.Fatalf("%+v:\ngot  %s, %v\nwant %s, %v", d, got, gerr, want, werr)
+		}
+	})
+}
+
+// TestAppendSSESame: AppendSSE appends the message the SSE stream wrote
+// before it existed, fmt.Sprintf("id: %d\nevent: %s\ndata: %s\n\n") of the
+// sequence number, the type and json.Marshal's encoding, and on an encoding
+// error json.Marshal's error and nothing.
+func TestAppendSSESame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := randomEvent(t)
+		e.Time = randomTime(t)
+		if rapid.Bool().Draw(t, "plain") { // the path without reflection
+			e.NegotiationID, e.Type, e.Party, e.To = "n1", "offer", "Buyer", nil
+			e.Data = json.RawMessage(`{"outcome":{"price":"low"},"round":1}`)
+		}
+		prefix := []byte(rapid.SampledFrom([]string{"", "id: 1\nevent: offer\ndata: {}\n\n"}).Draw(t, "prefix"))
+		got, gerr := e.AppendSSE(bytes.Clone(prefix))
+		j, werr := json.Marshal(&e)
+		want := prefix
+		if werr == nil {
+			want = fmt.Appendf(bytes.Clone(prefix), "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, j)
+		}
+		if (gerr != nil) != (werr != nil) || !bytes.Equal(got, want) {
+			t.Fatalf("%+v:\ngot  %q, %v\nwant %q, %v", e, got, gerr, want, werr)
 		}
 	})
 }

@@ -108,11 +108,11 @@ func received(t *testing.T, sub *service.Subscription, last int64) []live.Event 
 	timeout := time.After(20 * time.Second)
 	for len(out) == 0 || out[len(out)-1].Seq < last {
 		select {
-		case e, ok := <-sub.C:
+		case p, ok := <-sub.C:
 			if !ok {
 				t.Fatalf("subscription closed after %d events", len(out))
 			}
-			out = append(out, e)
+			out = append(out, p.Event)
 		case <-timeout:
 			t.Fatalf("subscription delivered %d events in 20 s, the last not %d", len(out), last)
 		}
@@ -272,12 +272,12 @@ func TestReplicasDeadline(t *testing.T) {
 		deadline := time.After(20 * time.Second)
 		for timeout[r] < 0 {
 			select {
-			case e, ok := <-sub.C:
+			case p, ok := <-sub.C:
 				if !ok {
 					t.Fatalf("replica %d: subscription closed", r)
 				}
-				if e.Type == live.EvTimeout {
-					timeout[r] = e.Seq
+				if p.Event.Type == live.EvTimeout {
+					timeout[r] = p.Event.Seq
 				}
 			case <-deadline:
 				t.Fatalf("replica %d: no time-out in 20 s", r)
@@ -321,10 +321,11 @@ func texts(t *testing.T, sub *service.Subscription, v int) live.Event {
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
-		case e, ok := <-sub.C:
+		case p, ok := <-sub.C:
 			if !ok {
 				t.Fatal("subscription closed")
 			}
+			e := p.Event
 			var d live.OfferData
 			if e.Type == live.EvText {
 				if err := json.Unmarshal(e.Data, &d); err != nil {
