@@ -53,11 +53,17 @@ type Options struct {
 
 // New returns the API server of svc.
 func New(svc *service.Service, opt Options) *Server {
-	s := &Server{svc: svc, log: opt.Logger, mux: http.NewServeMux(), metrics: newMetrics(), examples: opt.Examples}
+	s := &Server{svc: svc, log: opt.Logger, mux: http.NewServeMux(), examples: opt.Examples}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, rt := range s.Routes() {
+	routes := s.Routes()
+	names := make([]string, len(routes))
+	for i, rt := range routes {
+		names[i] = rt.Method + " " + rt.Path
+	}
+	s.metrics = newMetrics(names)
+	for _, rt := range routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
@@ -130,6 +136,7 @@ func (c *call) decode(r *http.Request, v any) error {
 // logs around a route's handler.
 func (s *Server) wrap(rt Route) http.Handler {
 	route := rt.Method + " " + rt.Path
+	index := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
@@ -138,7 +145,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 			writeError(rec, s.log, err)
 		}
 		d := time.Since(start)
-		s.metrics.observe(route, rec.status, d)
+		s.metrics.observeRoute(index, rec.status, d)
 		if !rt.Stream && s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 		}
