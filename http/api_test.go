@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -662,5 +664,68 @@ func TestReplyEncodeError(t *testing.T) {
 				t.Fatalf("the encoding error was logged %d times, want 2: %s", n, logs.String())
 			}
 		})
+	}
+}
+
+// TestAnswerEncodeError: when the answer to a request without an
+// idempotency key cannot be encoded (its events are dated after the year
+// 9999), the action is stored all the same, and the request gets 500 with
+// the internal error body and an error log naming the route and the
+// negotiation and saying that the action was stored. A create whose
+// negotiation the store cannot encode is an internal error that stores
+// nothing.
+func TestAnswerEncodeError(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	t0 := time.Now()
+	now.Store(&t0)
+	st := memstore.New()
+	svc, err := service.Open(context.Background(), st, service.Options{Now: func() time.Time { return *now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() {
+		svc.Close()
+		srv.Close()
+		st.Close()
+	})
+	e := &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
+	id, tk := e.setup(live.SingleText, "1h")
+	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	now.Store(&late)
+
+	neg := e.srv.URL + "/v1/negotiations/" + id
+	for _, c := range []struct {
+		name, url, route, token, body string
+	}{
+		{"invite", neg + "/invitations", "POST /v1/negotiations/{id}/invitations", tk["convener"].Token, `{"role": "observer"}`},
+		{"stop", neg + "/stop", "POST /v1/negotiations/{id}/stop", tk["convener"].Token, `{"comment": "x"}`},
+	} {
+		seq := e.seq(id)
+		resp, b := post(t, c.url, c.token, "", c.body)
+		if resp.StatusCode != 500 || string(b) != `{"error":{"code":"internal","message":"internal error"}}`+"\n" {
+			t.Fatalf("%s: status %d %q, want 500 and the internal error", c.name, resp.StatusCode, b)
+		}
+		if e.seq(id) != seq+1 {
+			t.Fatalf("%s: seq %d after the request, want %d: the action is stored", c.name, e.seq(id), seq+1)
+		}
+		want := fmt.Sprintf(`level=ERROR msg="answer not encoded; the action was stored" route="%s" negotiation=%s stored=true err=`, c.route, id)
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Fatalf("%s: %d log lines %q, want 1:\n%s", c.name, n, want, logs.String())
+		}
+	}
+
+	negs := len(svc.Negotiations())
+	resp, b := post(t, e.srv.URL+"/v1/negotiations", "", "", `{"protocol": "saop", "duration": "1h", "scenario": `+tinyScenario+`}`)
+	if resp.StatusCode != 500 || !strings.Contains(string(b), `"code":"internal"`) {
+		t.Fatalf("create: status %d %q, want 500 internal", resp.StatusCode, b)
+	}
+	if len(svc.Negotiations()) != negs || !regexp.MustCompile(`msg="internal error" err=".*encode negotiation`).MatchString(logs.String()) {
+		t.Fatalf("create: %d negotiations, want %d; logs:\n%s", len(svc.Negotiations()), negs, logs.String())
+	}
+	if ns, err := st.Negotiations(context.Background()); err != nil || len(ns) != negs {
+		t.Fatalf("the store holds %d negotiations (%v), want %d", len(ns), err, negs)
 	}
 }
