@@ -74,7 +74,7 @@ func TestRespondEncodeError(t *testing.T) {
 			}
 			var rec1 struct {
 				Level, Msg, Route, Negotiation, Err string
-				Stored                             bool
+				Stored                              bool
 			}
 			if err := json.Unmarshal([]byte(lines[0]), &rec1); err != nil {
 				t.Fatal(err)
