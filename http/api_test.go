@@ -729,3 +729,38 @@ func TestAnswerEncodeError(t *testing.T) {
 		t.Fatalf("the store holds %d negotiations (%v), want %d", len(ns), err, negs)
 	}
 }
+
+// TestDeadlinesOutOfRange: a create request whose deadline would fall in
+// the year 3000 or 1600 — beyond the times events can hold (1677–2262) —
+// is refused with 400 naming the field, and stores nothing. The deadline
+// is the start plus the duration, or the scenario's deadline in seconds
+// (which live negotiations keep in their scenario).
+func TestDeadlinesOutOfRange(t *testing.T) {
+	now := time.Now()
+	hoursTo := func(year int) int64 { return (time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - now.Unix()) / 3600 }
+	secondsTo := func(year int) int64 { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - now.Unix() }
+	withDeadline := func(seconds int64) string {
+		return strings.Replace(tinyScenario, `{"name": "tiny",`, fmt.Sprintf(`{"name": "tiny", "deadline": {"seconds": %d},`, seconds), 1)
+	}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := start(t, b.open(t))
+			for _, c := range []struct{ name, body, field string }{
+				{"duration to 3000", fmt.Sprintf(`{"protocol": "saop", "duration": "%dh", "example": "astana"}`, hoursTo(3000)), "duration: "},
+				{"duration to 1600", fmt.Sprintf(`{"protocol": "saop", "duration": "%dh", "example": "astana"}`, hoursTo(1600)), "duration: "},
+				{"scenario deadline in 3000", fmt.Sprintf(`{"protocol": "saop", "duration": "1h", "scenario": %s}`, withDeadline(secondsTo(3000))), "deadline.seconds: "},
+				{"scenario deadline in 1600", fmt.Sprintf(`{"protocol": "saop", "duration": "1h", "scenario": %s}`, withDeadline(secondsTo(1600))), "deadline.seconds: "},
+			} {
+				resp, body := post(t, e.srv.URL+"/v1/negotiations", "", "", c.body)
+				var eb httpapi.ErrorBody
+				if err := json.Unmarshal(body, &eb); err != nil || resp.StatusCode != http.StatusBadRequest || eb.Error.Code != parley.EINVALID || !strings.Contains(eb.Error.Message, c.field) {
+					t.Errorf("%s: status %d %s, want 400 invalid naming %q", c.name, resp.StatusCode, body, c.field)
+				}
+			}
+			ns, err := e.svc.Store().Negotiations(context.Background())
+			if err != nil || len(ns) != 0 || len(e.svc.Negotiations()) != 0 {
+				t.Fatalf("after refused creates: %d negotiations stored (%v), %d served; want none", len(ns), err, len(e.svc.Negotiations()))
+			}
+		})
+	}
+}

@@ -165,7 +165,9 @@ func DecodeCreate(data []byte, examples fs.FS) (*service.CreateRequest, error) {
 	}
 	d, err := time.ParseDuration(b.Duration)
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\"", b.Duration)
+		// Also a duration beyond ±292 years (a deadline before 1734 or
+		// after 2318), which time.Duration cannot hold.
+		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\" of at most %s", b.Duration, service.MaxDuration)
 	}
 	req.Duration = d
 	if b.TurnLimit != "" {
