@@ -165,8 +165,8 @@ func DecodeCreate(data []byte, examples fs.FS) (*service.CreateRequest, error) {
 	}
 	d, err := time.ParseDuration(b.Duration)
 	if err != nil {
-		// Also a duration beyond ±292 years (a deadline before 1734 or
-		// after 2318), which time.Duration cannot hold.
+		// Also a duration beyond ±292 years, which time.Duration cannot
+		// hold (a deadline in the year 3000, say).
 		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\" of at most %s", b.Duration, service.MaxDuration)
 	}
 	req.Duration = d

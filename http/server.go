@@ -302,8 +302,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // respond sends v as the JSON answer to a handled request. When v cannot
-// be encoded it answers 500 with the body of an internal error instead, as
-// unanswered.
+// be encoded it answers 500 with the body of an internal error instead and
+// logs the failure, as unanswered; stored says whether the request's
+// action is already stored.
 func (s *Server) respond(w http.ResponseWriter, c *call, status int, v any, stored bool) {
 	b, err := marshalLine(v)
 	if err != nil {
