@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -660,6 +662,104 @@ func TestReplyEncodeError(t *testing.T) {
 			}
 			if n := strings.Count(logs.String(), "encode reply") - logged; n != 2 {
 				t.Fatalf("the encoding error was logged %d times, want 2: %s", n, logs.String())
+			}
+		})
+	}
+}
+
+// TestAnswerEncodeError: when the answer to a request without an
+// idempotency key cannot be encoded (its events are dated after the year
+// 9999), the action is stored all the same, and the request gets 500 with
+// the internal error body and an error log naming the route and the
+// negotiation and saying that the action was stored. A create whose
+// negotiation the store cannot encode is an internal error that stores
+// nothing.
+func TestAnswerEncodeError(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	t0 := time.Now()
+	now.Store(&t0)
+	st := memstore.New()
+	svc, err := service.Open(context.Background(), st, service.Options{Now: func() time.Time { return *now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() {
+		svc.Close()
+		srv.Close()
+		st.Close()
+	})
+	e := &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
+	id, tk := e.setup(live.SingleText, "1h")
+	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	now.Store(&late)
+
+	neg := e.srv.URL + "/v1/negotiations/" + id
+	for _, c := range []struct {
+		name, url, route, token, body string
+	}{
+		{"invite", neg + "/invitations", "POST /v1/negotiations/{id}/invitations", tk["convener"].Token, `{"role": "observer"}`},
+		{"stop", neg + "/stop", "POST /v1/negotiations/{id}/stop", tk["convener"].Token, `{"comment": "x"}`},
+	} {
+		seq := e.seq(id)
+		resp, b := post(t, c.url, c.token, "", c.body)
+		if resp.StatusCode != 500 || string(b) != `{"error":{"code":"internal","message":"internal error"}}`+"\n" {
+			t.Fatalf("%s: status %d %q, want 500 and the internal error", c.name, resp.StatusCode, b)
+		}
+		if e.seq(id) != seq+1 {
+			t.Fatalf("%s: seq %d after the request, want %d: the action is stored", c.name, e.seq(id), seq+1)
+		}
+		want := fmt.Sprintf(`level=ERROR msg="answer not encoded; the action was stored" route="%s" negotiation=%s stored=true err=`, c.route, id)
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Fatalf("%s: %d log lines %q, want 1:\n%s", c.name, n, want, logs.String())
+		}
+	}
+
+	negs := len(svc.Negotiations())
+	resp, b := post(t, e.srv.URL+"/v1/negotiations", "", "", `{"protocol": "saop", "duration": "1h", "scenario": `+tinyScenario+`}`)
+	if resp.StatusCode != 500 || !strings.Contains(string(b), `"code":"internal"`) {
+		t.Fatalf("create: status %d %q, want 500 internal", resp.StatusCode, b)
+	}
+	if len(svc.Negotiations()) != negs || !regexp.MustCompile(`msg="internal error" err=".*encode negotiation`).MatchString(logs.String()) {
+		t.Fatalf("create: %d negotiations, want %d; logs:\n%s", len(svc.Negotiations()), negs, logs.String())
+	}
+	if ns, err := st.Negotiations(context.Background()); err != nil || len(ns) != negs {
+		t.Fatalf("the store holds %d negotiations (%v), want %d", len(ns), err, negs)
+	}
+}
+
+// TestDeadlinesOutOfRange: a create request whose deadline would fall in
+// the year 3000 or 1600 — beyond the times events can hold (1677–2262) —
+// is refused with 400 naming the field, and stores nothing. The deadline
+// is the start plus the duration, or the scenario's deadline in seconds
+// (which live negotiations keep in their scenario).
+func TestDeadlinesOutOfRange(t *testing.T) {
+	now := time.Now()
+	hoursTo := func(year int) int64 { return (time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - now.Unix()) / 3600 }
+	secondsTo := func(year int) int64 { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - now.Unix() }
+	withDeadline := func(seconds int64) string {
+		return strings.Replace(tinyScenario, `{"name": "tiny",`, fmt.Sprintf(`{"name": "tiny", "deadline": {"seconds": %d},`, seconds), 1)
+	}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := start(t, b.open(t))
+			for _, c := range []struct{ name, body, field string }{
+				{"duration to 3000", fmt.Sprintf(`{"protocol": "saop", "duration": "%dh", "example": "astana"}`, hoursTo(3000)), "duration: "},
+				{"duration to 1600", fmt.Sprintf(`{"protocol": "saop", "duration": "%dh", "example": "astana"}`, hoursTo(1600)), "duration: "},
+				{"scenario deadline in 3000", fmt.Sprintf(`{"protocol": "saop", "duration": "1h", "scenario": %s}`, withDeadline(secondsTo(3000))), "deadline.seconds: "},
+				{"scenario deadline in 1600", fmt.Sprintf(`{"protocol": "saop", "duration": "1h", "scenario": %s}`, withDeadline(secondsTo(1600))), "deadline.seconds: "},
+			} {
+				resp, body := post(t, e.srv.URL+"/v1/negotiations", "", "", c.body)
+				var eb httpapi.ErrorBody
+				if err := json.Unmarshal(body, &eb); err != nil || resp.StatusCode != http.StatusBadRequest || eb.Error.Code != parley.EINVALID || !strings.Contains(eb.Error.Message, c.field) {
+					t.Errorf("%s: status %d %s, want 400 invalid naming %q", c.name, resp.StatusCode, body, c.field)
+				}
+			}
+			ns, err := e.svc.Store().Negotiations(context.Background())
+			if err != nil || len(ns) != 0 || len(e.svc.Negotiations()) != 0 {
+				t.Fatalf("after refused creates: %d negotiations stored (%v), %d served; want none", len(ns), err, len(e.svc.Negotiations()))
 			}
 		})
 	}

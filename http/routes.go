@@ -165,7 +165,9 @@ func DecodeCreate(data []byte, examples fs.FS) (*service.CreateRequest, error) {
 	}
 	d, err := time.ParseDuration(b.Duration)
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\"", b.Duration)
+		// Also a duration beyond ±292 years, which time.Duration cannot
+		// hold (a deadline in the year 3000, say).
+		return nil, parley.Errorf(parley.EINVALID, "duration: %q is not a duration like \"90m\" or \"72h\" of at most %s", b.Duration, service.MaxDuration)
 	}
 	req.Duration = d
 	if b.TurnLimit != "" {
@@ -236,7 +238,7 @@ func (s *Server) listExamples(w http.ResponseWriter, r *http.Request, c *call) e
 			names = append(names, strings.TrimSuffix(path.Base(m), ".yaml"))
 		}
 	}
-	writeJSON(w, 200, map[string]any{"examples": names})
+	s.respond(w, c, 200, map[string]any{"examples": names}, false)
 	return nil
 }
 
@@ -271,7 +273,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c *call) error {
 		writeReply(w, res.Reply)
 		return nil
 	}
-	writeJSON(w, http.StatusCreated, CreateResponse{ID: res.Negotiation.ID, ConvenerToken: res.Secret, Events: visible(res.Events, live.Convener, "")})
+	c.id = res.Negotiation.ID
+	s.respond(w, c, http.StatusCreated, CreateResponse{ID: res.Negotiation.ID, ConvenerToken: res.Secret, Events: visible(res.Events, live.Convener, "")}, true)
 	return nil
 }
 
@@ -302,7 +305,7 @@ type MeResponse struct {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, c *call) error {
-	writeJSON(w, 200, MeResponse{Negotiation: c.tok.NegotiationID, Role: c.tok.Role, Party: c.tok.Party})
+	s.respond(w, c, 200, MeResponse{Negotiation: c.tok.NegotiationID, Role: c.tok.Role, Party: c.tok.Party}, false)
 	return nil
 }
 
@@ -311,7 +314,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := s.svc.State(c.id, func(st *live.State) { v = ViewOf(st, c.tok.Role, c.tok.Party) }); err != nil {
 		return err
 	}
-	writeJSON(w, 200, v)
+	s.respond(w, c, 200, v, false)
 	return nil
 }
 
@@ -345,7 +348,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	b, err := eventsJSON(evs)
 	if err != nil {
-		writeJSON(w, 200, EventsResponse{Events: evs}) // the error response
+		s.unanswered(w, c, fmt.Errorf("encode events: %w", err), false)
 		return nil
 	}
 	writeBody(w, 200, append(b, '\n'))
@@ -366,7 +369,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	if links == nil {
 		links = []live.Link{}
 	}
-	writeJSON(w, 200, AuditResponse{Negotiation: c.id, Links: links})
+	s.respond(w, c, 200, AuditResponse{Negotiation: c.id, Links: links}, false)
 	return nil
 }
 
@@ -401,7 +404,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 		writeReply(w, res.Reply)
 		return nil
 	}
-	writeJSON(w, http.StatusCreated, InviteResponse{ID: invitationOf(res.Events), Role: b.Role, Party: b.Party, Token: res.Secret, Events: visible(res.Events, c.tok.Role, c.tok.Party)})
+	s.respond(w, c, http.StatusCreated, InviteResponse{ID: invitationOf(res.Events), Role: b.Role, Party: b.Party, Token: res.Secret, Events: visible(res.Events, c.tok.Role, c.tok.Party)}, true)
 	return nil
 }
 
@@ -483,7 +486,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *call, a live.
 	evs := visible(res.Events, c.tok.Role, c.tok.Party)
 	b, err := eventsJSON(evs)
 	if err != nil {
-		writeJSON(w, http.StatusOK, EventsResponse{Events: evs}) // the error response
+		s.unanswered(w, c, fmt.Errorf("encode events: %w", err), true)
 		return nil
 	}
 	writeBody(w, http.StatusOK, append(b, '\n'))
@@ -509,8 +512,8 @@ func eventsJSON(evs []live.Event) ([]byte, error) {
 	return append(b, "]}"...), nil
 }
 
-// marshalLine is the body writeJSON would send for v, or an error when v
-// cannot be encoded.
+// marshalLine is the body respond sends for v, or an error when v cannot be
+// encoded.
 func marshalLine(v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -53,11 +53,17 @@ type Options struct {
 
 // New returns the API server of svc.
 func New(svc *service.Service, opt Options) *Server {
-	s := &Server{svc: svc, log: opt.Logger, mux: http.NewServeMux(), metrics: newMetrics(), examples: opt.Examples}
+	s := &Server{svc: svc, log: opt.Logger, mux: http.NewServeMux(), examples: opt.Examples}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, rt := range s.Routes() {
+	routes := s.Routes()
+	names := make([]string, len(routes))
+	for i, rt := range routes {
+		names[i] = rt.Method + " " + rt.Path
+	}
+	s.metrics = newMetrics(names)
+	for _, rt := range routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
@@ -98,7 +104,10 @@ type Route struct {
 
 // call is what a handler gets besides the request.
 type call struct {
-	tok  *live.Token
+	// route is the route's method and path pattern, as in the metrics.
+	route string
+	tok   *live.Token
+	// id is the negotiation: the path's, or the one a create made.
 	id   string
 	idem *service.Idem
 	// secret is the caller's token secret.
@@ -130,23 +139,24 @@ func (c *call) decode(r *http.Request, v any) error {
 // logs around a route's handler.
 func (s *Server) wrap(rt Route) http.Handler {
 	route := rt.Method + " " + rt.Path
+	index := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
-		err := s.serve(rec, r, rt)
+		err := s.serve(rec, r, rt, route)
 		if err != nil {
 			writeError(rec, s.log, err)
 		}
 		d := time.Since(start)
-		s.metrics.observe(route, rec.status, d)
+		s.metrics.observeRoute(index, rec.status, d)
 		if !rt.Stream && s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 		}
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
-	c := &call{id: r.PathValue("id")}
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt Route, route string) error {
+	c := &call{route: route, id: r.PathValue("id")}
 	if rt.Auth {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -277,12 +287,45 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	writeJSON(w, Status(code), body)
 }
 
+// internalBody is the body of an internal error.
+const internalBody = `{"error":{"code":"internal","message":"internal error"}}` + "\n"
+
+// writeJSON sends v, an error body, as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = 500, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		status, b = http.StatusInternalServerError, []byte(internalBody)
+	} else {
+		b = append(b, '\n')
 	}
-	writeBody(w, status, append(b, '\n'))
+	writeBody(w, status, b)
+}
+
+// respond sends v as the JSON answer to a handled request. When v cannot
+// be encoded it answers 500 with the body of an internal error instead and
+// logs the failure, as unanswered; stored says whether the request's
+// action is already stored.
+func (s *Server) respond(w http.ResponseWriter, c *call, status int, v any, stored bool) {
+	b, err := marshalLine(v)
+	if err != nil {
+		s.unanswered(w, c, err, stored)
+		return
+	}
+	writeBody(w, status, b)
+}
+
+// unanswered answers 500 with the body of an internal error to a request
+// whose answer could not be encoded (err), and logs the failure with the
+// route and the negotiation. stored says the request's action was stored
+// before its answer was built: the log says so, since the client, told
+// only of an internal error, does not know it.
+func (s *Server) unanswered(w http.ResponseWriter, c *call, err error, stored bool) {
+	msg := "answer not encoded"
+	if stored {
+		msg = "answer not encoded; the action was stored"
+	}
+	s.log.Error(msg, "route", c.route, "negotiation", c.id, "stored", stored, "err", err)
+	writeBody(w, http.StatusInternalServerError, []byte(internalBody))
 }
 
 // writeBody sends a JSON body already encoded.

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"parley"
@@ -82,7 +83,9 @@ type Negotiation struct {
 	TurnLimit time.Duration `json:"turn_limit,omitempty"`
 	// Scenario is the negotiation's scenario, preferences included.
 	Scenario *scenario.Scenario `json:"scenario"`
-	// Created is when the negotiation was created.
+	// Created is when the negotiation was created: the server's clock,
+	// within the range of CheckTime (the stores keep it in Unix
+	// nanoseconds).
 	Created time.Time `json:"created"`
 }
 
@@ -120,7 +123,8 @@ type Token struct {
 	Role Role
 	// Party is the party the token acts for ("" for the convener).
 	Party string
-	// Created is when the token was issued.
+	// Created is when the token was issued: the server's clock, within the
+	// range of CheckTime.
 	Created time.Time
 	// Invitation caches InvitationID(Hash) (the service fills it; stores
 	// neither keep nor fill it). Use InvitationID.
@@ -194,7 +198,9 @@ type Event struct {
 	NegotiationID string `json:"negotiation"`
 	// Seq numbers the events of a negotiation from 1, without gaps.
 	Seq int64 `json:"seq"`
-	// Time is when the event happened (nanosecond precision, UTC).
+	// Time is when the event happened (nanosecond precision, UTC): the
+	// server's clock, within the range of CheckTime, since Body and the
+	// stores hold it in Unix nanoseconds.
 	Time time.Time `json:"time"`
 	// Type says what happened, e.g. "offer" (see the Ev constants).
 	Type string `json:"type"`
@@ -233,8 +239,31 @@ func (e *Event) VisibleTo(role Role, party string) bool {
 	return false
 }
 
+// minTime and maxTime are the first and last times whose Unix nanoseconds
+// an int64 holds: 1677-09-21 and 2262-04-11.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// CheckTime returns nil when t lies within 1677-09-21 to 2262-04-11 UTC,
+// the times whose Unix nanoseconds (time.Time.UnixNano) are defined, and
+// otherwise an EINVALID error naming the field. The hash of an event
+// (Body) and the stores' time and created columns hold times in Unix
+// nanoseconds, so a time from outside (a file, another server) is checked
+// with CheckTime where it enters; the times the server takes from its own
+// clock are assumed to be in range.
+func CheckTime(field string, t time.Time) error {
+	if t.Before(minTime) || t.After(maxTime) {
+		return parley.Errorf(parley.EINVALID, "%s: %s is outside %s to %s, the times held in Unix nanoseconds",
+			field, t.Format(time.RFC3339Nano), minTime.Format(time.DateOnly), maxTime.Format(time.DateOnly))
+	}
+	return nil
+}
+
 // Body returns the canonical bytes the event's hash covers: every field but
-// Prev and Hash, as JSON with the time in Unix nanoseconds.
+// Prev and Hash, as JSON with the time in Unix nanoseconds (meaningless for
+// a time CheckTime refuses).
 func (e *Event) Body() []byte {
 	if b, ok := e.appendBody(make([]byte, 0, 128+len(e.Data))); ok {
 		return b
@@ -308,7 +337,9 @@ type Link struct {
 }
 
 // Verify checks a negotiation's chain of links in order and returns nil or an
-// error naming the first broken link.
+// error naming the first broken link: ECONFLICT, or EINVALID for an event
+// whose time is out of CheckTime's range (its hash would cover a
+// meaningless number).
 func Verify(links []Link) error {
 	prev := ""
 	for i, l := range links {
@@ -321,6 +352,9 @@ func Verify(links []Link) error {
 		}
 		bh := l.BodyHash
 		if l.Event != nil {
+			if err := CheckTime(fmt.Sprintf("event %d: time", l.Seq), l.Event.Time); err != nil {
+				return err
+			}
 			bh = l.Event.BodyHash()
 			if l.BodyHash != "" && l.BodyHash != bh {
 				return parley.Errorf(parley.ECONFLICT, "event %d: content does not match its body hash", l.Seq)
@@ -361,7 +395,8 @@ type Reply struct {
 	// Fingerprint is the SHA-256 of the request (see Fingerprint); empty
 	// for replies stored before requests were fingerprinted.
 	Fingerprint []byte
-	// Created is when the reply was first sent.
+	// Created is when the reply was first sent: the server's clock, within
+	// the range of CheckTime.
 	Created time.Time
 }
 

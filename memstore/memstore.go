@@ -57,7 +57,9 @@ func (s *Store) Commit(ctx context.Context, b *live.Batch) error {
 		}
 		var err error
 		if nj, err = json.Marshal(n); err != nil {
-			return parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
+			// The service built n: a value it cannot encode is its fault,
+			// not the caller's.
+			return parley.Errorf(parley.EINTERNAL, "encode negotiation %s: %v", n.ID, err)
 		}
 	}
 	for _, t := range b.Tokens {

@@ -389,7 +389,8 @@ func (s *Store) commitOne(ctx context.Context, b *live.Batch) error {
 	if n := b.Negotiation; n != nil {
 		data, err := json.Marshal(n)
 		if err != nil {
-			return parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
+			// The service built n: a value it cannot encode is its fault.
+			return parley.Errorf(parley.EINTERNAL, "postgres: encode negotiation %s: %v", n.ID, err)
 		}
 		q.Queue("INSERT INTO negotiations (id, data, created) VALUES ($1, $2, $3)", n.ID, string(data), n.Created.UnixNano())
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const valid = `name: t
@@ -201,6 +202,10 @@ parties:
     preferences: {constraints: {rules: [{utility: 1, includes: [{issue: a, values: [z]}]}]}}
 `, []string{"includes[0].values[0]: value \"z\" is not in issue"}},
 		{"deadline empty", "name: x\nissues: [{name: a, type: categorical, values: [p]}]\nparties: [{name: A, role: participant}]\ndeadline: {}\n", []string{"deadline: give rounds, seconds or both"}},
+		{"deadline past time.Duration", "name: x\nissues: [{name: a, type: categorical, values: [p]}]\nparties: [{name: A, role: participant}]\ndeadline: {seconds: 3.1e10}\n",
+			[]string{"deadline.seconds: must be at most 9223372036 (292 years, the longest time.Duration), found 3.1e+10"}},
+		{"deadline negative", "name: x\nissues: [{name: a, type: categorical, values: [p]}]\nparties: [{name: A, role: participant}]\ndeadline: {seconds: -1.3e10}\n",
+			[]string{"deadline.seconds: must be a finite number ≥ 0, found -1.3e+10"}},
 		{"positions", "name: x\nissues: [{name: a, type: categorical, ordered: true, values: [p, q], positions: [1, 0]}]\nparties: [{name: A, role: participant}]\n", []string{"issues[0].positions[1]: positions must increase"}},
 		{"empty", "  \n", []string{"empty file"}},
 	}
@@ -278,3 +283,23 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// TestDeadlineSecondsBound: the longest deadline accepted converts to a
+// positive time.Duration as sessions convert it; one second more is
+// refused.
+func TestDeadlineSecondsBound(t *testing.T) {
+	for _, c := range []struct {
+		seconds float64
+		ok      bool
+	}{{9223372036, true}, {9223372037, false}, {1e300, false}} {
+		sc := &Scenario{Name: "x", Issues: []Issue{{Name: "a", Type: Categorical, Values: []string{"p"}}},
+			Parties: []Party{{Name: "A", Role: Participant}}, Deadline: &Deadline{Seconds: c.seconds}}
+		err := sc.Validate()
+		if (err == nil) != c.ok {
+			t.Errorf("seconds %v: %v, want ok %v", c.seconds, err, c.ok)
+		}
+		if c.ok && time.Duration(c.seconds*float64(time.Second)) <= 0 {
+			t.Errorf("seconds %v accepted but converts to %v", c.seconds, time.Duration(c.seconds*float64(time.Second)))
+		}
+	}
+}

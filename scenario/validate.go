@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 )
 
 type pathProblem struct {
@@ -46,6 +47,10 @@ func (v *validator) add(p Path, format string, args ...any) {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
+// maxSeconds is the longest deadline in seconds: whole seconds that a
+// time.Duration holds, as sessions convert the deadline to one.
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
 func (s *Scenario) validate() problemList {
 	v := &validator{s: s}
 	if strings.TrimSpace(s.Name) == "" {
@@ -84,8 +89,11 @@ func (s *Scenario) validate() problemList {
 		if d.Rounds < 0 {
 			v.add(Path{"deadline", "rounds"}, "must be ≥ 0, found %d", d.Rounds)
 		}
-		if d.Seconds < 0 || !finite(d.Seconds) {
+		switch {
+		case d.Seconds < 0 || !finite(d.Seconds):
 			v.add(Path{"deadline", "seconds"}, "must be a finite number ≥ 0, found %v", d.Seconds)
+		case d.Seconds > maxSeconds:
+			v.add(Path{"deadline", "seconds"}, "must be at most %d (292 years, the longest time.Duration), found %v", int64(maxSeconds), d.Seconds)
 		}
 		if d.Rounds == 0 && d.Seconds == 0 {
 			v.add(Path{"deadline"}, "give rounds, seconds or both")

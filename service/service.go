@@ -82,7 +82,11 @@ type entry struct {
 type Options struct {
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. Its times must lie within
+	// the range of live.CheckTime (1677-09-21 to 2262-04-11): they date
+	// events, tokens and replies, which the event hash and the stores hold
+	// in Unix nanoseconds. Deadlines are its times plus durations of at
+	// most MaxDuration.
 	Now func() time.Time
 }
 

@@ -717,7 +717,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 	if n := b.Negotiation; n != nil {
 		data, err := json.Marshal(n)
 		if err != nil {
-			return nil, parley.Errorf(parley.EINVALID, "negotiation %s: %v", n.ID, err)
+			// The service built n: a value it cannot encode is its fault.
+			return nil, parley.Errorf(parley.EINTERNAL, "sqlite: encode negotiation %s: %v", n.ID, err)
 		}
 		_, err = tx.StmtContext(ctx, s.stmts[qNegotiation]).ExecContext(ctx, n.ID, string(data), n.Created.UnixNano())
 		if constraint(err) {

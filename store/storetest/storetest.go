@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -148,6 +149,35 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 		_, err = s.Token(ctx, live.HashSecret(secret+"x"))
 		code(t, err, parley.ENOTFOUND)
 		code(t, s.Commit(ctx, &live.Batch{Tokens: []live.Token{tok}}), parley.ECONFLICT)
+	})
+
+	// A negotiation that cannot be encoded as JSON was built by the
+	// service, not given by a caller: an internal error, and nothing of
+	// its batch is stored.
+	t.Run("UnencodableNegotiation", func(t *testing.T) {
+		s := fresh(t)
+		late := Negotiation(t, "late")
+		late.Created = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // after what JSON times can hold
+		nan := Negotiation(t, "nan")
+		nan.Scenario.Parties[0].Preferences.Linear.Issues["price"].Values["low"] = math.NaN()
+		for _, n := range []*live.Negotiation{late, nan} {
+			secret, hash, err := live.NewSecret()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := live.Token{Hash: hash, NegotiationID: n.ID, Role: live.Convener, Created: time.Unix(1700000000, 0).UTC()}
+			code(t, s.Commit(ctx, &live.Batch{Negotiation: n, Tokens: []live.Token{tok}, Events: events(n.ID, 0, "", 2)}), parley.EINTERNAL)
+			_, err = s.Negotiation(ctx, n.ID)
+			code(t, err, parley.ENOTFOUND)
+			_, err = s.Token(ctx, live.HashSecret(secret))
+			code(t, err, parley.ENOTFOUND)
+			if evs, err := s.Events(ctx, n.ID, 0, 0); err != nil || len(evs) != 0 {
+				t.Fatalf("%s: events %v, %v after a refused batch; want none", n.ID, evs, err)
+			}
+		}
+		if ns, err := s.Negotiations(ctx); err != nil || len(ns) != 0 {
+			t.Fatalf("negotiations %v, %v after refused batches; want none", ns, err)
+		}
 	})
 
 	t.Run("EventsInOrder", func(t *testing.T) {
