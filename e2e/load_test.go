@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,6 +133,7 @@ func TestLoad(t *testing.T) {
 						t.Error(err)
 					}
 				}
+				slowLog := slowWindows(lat, start, 20*time.Millisecond)
 				slices.Sort(lat.d)
 				pct := func(p float64) time.Duration { return lat.d[int(p*float64(len(lat.d)-1))] }
 				what := "as fast as answered"
@@ -159,6 +162,7 @@ func TestLoad(t *testing.T) {
 					}
 				}
 				t.Logf("%s, %s: inside the server: %s", name, what, strings.Join(parts, ", "))
+				t.Logf("%s, %s: %s", name, what, slowLog)
 				hist0 = hist1
 			}
 			if prof != "" {
@@ -170,6 +174,42 @@ func TestLoad(t *testing.T) {
 			srv.kill(t)
 		})
 	}
+}
+
+// slowWindows tells whether the answers slower than limit came in bursts
+// or spread out: how many there were, in how many of the phase's 100 ms
+// windows (by due time), and the five windows with the most.
+func slowWindows(lat *latencies, start time.Time, limit time.Duration) string {
+	const window = 100 * time.Millisecond
+	type win struct {
+		n       int
+		slowest time.Duration
+	}
+	wins := map[int64]*win{}
+	total := 0
+	last := int64(0)
+	for i, d := range lat.d {
+		k := int64(lat.at[i].Sub(start) / window)
+		last = max(last, k)
+		if d <= limit {
+			continue
+		}
+		total++
+		w := wins[k]
+		if w == nil {
+			w = &win{}
+			wins[k] = w
+		}
+		w.n++
+		w.slowest = max(w.slowest, d)
+	}
+	keys := slices.Collect(maps.Keys(wins))
+	slices.SortFunc(keys, func(a, b int64) int { return cmp.Or(cmp.Compare(wins[b].n, wins[a].n), cmp.Compare(a, b)) })
+	var worst []string
+	for _, k := range keys[:min(5, len(keys))] {
+		worst = append(worst, fmt.Sprintf("%.1f s: %d (slowest %s)", float64(k)/10, wins[k].n, wins[k].slowest.Round(100*time.Microsecond)))
+	}
+	return fmt.Sprintf("%d answers over %s, in %d of %d windows of 100 ms; most in: %s", total, limit, len(wins), last+1, strings.Join(worst, ", "))
 }
 
 // bucket is one cumulative bucket of a Prometheus histogram.
@@ -253,4 +293,26 @@ func fetchProfile(url, file string) error {
 		return fmt.Errorf("profile: %w", err)
 	}
 	return os.WriteFile(file, b, 0o644)
+}
+
+// TestSlowWindows checks the burst summary on a hand-made trace: answers
+// due at 0.05 s (slow), 0.15 s (fast), 0.25 s and 0.26 s (both slow, one
+// 30 ms) and 0.35 s (slow) over a limit of 20 ms.
+func TestSlowWindows(t *testing.T) {
+	start := time.Unix(1000, 0)
+	lat := &latencies{}
+	for _, a := range []struct{ at, d time.Duration }{
+		{50 * time.Millisecond, 25 * time.Millisecond},
+		{150 * time.Millisecond, 5 * time.Millisecond},
+		{250 * time.Millisecond, 21 * time.Millisecond},
+		{260 * time.Millisecond, 30 * time.Millisecond},
+		{350 * time.Millisecond, 22 * time.Millisecond},
+	} {
+		lat.add(start.Add(a.at), a.d)
+	}
+	got := slowWindows(lat, start, 20*time.Millisecond)
+	want := "4 answers over 20ms, in 3 of 4 windows of 100 ms; most in: 0.2 s: 2 (slowest 30ms), 0.0 s: 1 (slowest 25ms), 0.3 s: 1 (slowest 22ms)"
+	if got != want {
+		t.Errorf("slowWindows:\n got %s\nwant %s", got, want)
+	}
 }
