@@ -612,32 +612,42 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestReplyEncodeError: when the reply of an idempotent request cannot be
-// encoded (its events are dated after the year 9999, which JSON times
-// cannot hold), the request fails with a logged internal error, 500,
-// changes nothing and stores no reply: a retry fails the same way, it is
-// not answered with an empty stored reply.
-func TestReplyEncodeError(t *testing.T) {
+// lateEnv is a memory-store server with a logged single-text negotiation
+// set up, whose clock then jumps to the year 10000: times JSON cannot
+// hold, so that the events of every later action cannot be encoded.
+func lateEnv(t *testing.T) (e *env, st *memstore.Store, logs *lockedBuffer, id string, tk map[string]*client.Client) {
+	t.Helper()
 	var now atomic.Pointer[time.Time]
 	t0 := time.Now()
 	now.Store(&t0)
-	st := memstore.New()
+	st = memstore.New()
 	svc, err := service.Open(context.Background(), st, service.Options{Now: func() time.Time { return *now.Load() }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
-	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	logs = &lockedBuffer{}
+	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		svc.Close()
 		srv.Close()
 		st.Close()
 	})
-	e := &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
-	id, tk := e.setup(live.SingleText, "1h")
+	e = &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
+	id, tk = e.setup(live.SingleText, "1h")
 	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	now.Store(&late)
+	return e, st, logs, id, tk
+}
+
+// TestReplyEncodeError: when the reply of an idempotent request cannot be
+// encoded (its events are dated after the year 9999, which JSON times
+// cannot hold), the request fails with a logged internal error, 500,
+// changes nothing and stores no reply: a retry fails the same way, it is
+// not answered with an empty stored reply.
+func TestReplyEncodeError(t *testing.T) {
+	e, _, logs, id, tk := lateEnv(t)
+	svc := e.svc
 
 	neg := e.srv.URL + "/v1/negotiations/" + id
 	for _, c := range []struct {
@@ -675,26 +685,8 @@ func TestReplyEncodeError(t *testing.T) {
 // negotiation the store cannot encode is an internal error that stores
 // nothing.
 func TestAnswerEncodeError(t *testing.T) {
-	var now atomic.Pointer[time.Time]
-	t0 := time.Now()
-	now.Store(&t0)
-	st := memstore.New()
-	svc, err := service.Open(context.Background(), st, service.Options{Now: func() time.Time { return *now.Load() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs lockedBuffer
-	api := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	srv := httptest.NewServer(api)
-	t.Cleanup(func() {
-		svc.Close()
-		srv.Close()
-		st.Close()
-	})
-	e := &env{t: t, svc: svc, api: api, srv: srv, c: client.New(srv.URL, "")}
-	id, tk := e.setup(live.SingleText, "1h")
-	late := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	now.Store(&late)
+	e, st, logs, id, tk := lateEnv(t)
+	svc := e.svc
 
 	neg := e.srv.URL + "/v1/negotiations/" + id
 	for _, c := range []struct {

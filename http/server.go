@@ -292,11 +292,9 @@ const internalBody = `{"error":{"code":"internal","message":"internal error"}}` 
 
 // writeJSON sends v, an error body, as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshalLine(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(internalBody)
-	} else {
-		b = append(b, '\n')
 	}
 	writeBody(w, status, b)
 }
