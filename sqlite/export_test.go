@@ -1,6 +1,9 @@
 package sqlite
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // SetCheckpointing sets how often the checkpointer runs, from how many WAL
 // frames the writer finishes its checkpoint and from how many bytes an idle
@@ -10,4 +13,18 @@ func SetCheckpointing(every time.Duration, restartFrames int, truncateBytes int6
 	e, f, b := checkpointInterval, walRestartFrames, walTruncateBytes
 	checkpointInterval, walRestartFrames, walTruncateBytes = every, restartFrames, truncateBytes
 	return func() { checkpointInterval, walRestartFrames, walTruncateBytes = e, f, b }
+}
+
+// OnSyncDatabase makes the checkpointer report the name of each file it
+// syncs to f (before syncing it), for the stores opened after it; it
+// returns a function that restores the default.
+func OnSyncDatabase(f func(name string)) (restore func()) {
+	old := syncDatabase
+	syncDatabase = func(db *os.File) {
+		if db != nil {
+			f(db.Name())
+		}
+		old(db)
+	}
+	return func() { syncDatabase = old }
 }
