@@ -165,6 +165,7 @@ func drive(ctx context.Context, tb *table, stop <-chan struct{}, lat *latencies)
 // offers after it (no coordinated omission).
 func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, lat *latencies, start time.Time, every time.Duration) ([]acked, error) {
 	var out []acked
+	var answered time.Time // when the last answer came
 	for i := from; ; i++ {
 		t0 := time.Now()
 		if every > 0 {
@@ -183,11 +184,18 @@ func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, 
 		default:
 		}
 		o := map[string]string{"price": []string{"low", "mid", "high"}[i%3], "days": fmt.Sprint(i%9 + 1)}
+		// The offer could go at t0, or when the last answer came if later.
+		ready := t0
+		if answered.After(ready) {
+			ready = answered
+		}
+		sent := time.Now()
 		evs, err := tb.parties[i%2].Offer(ctx, tb.id, o)
 		if err != nil {
 			return out, fmt.Errorf("table %s, offer %d: %w", tb.id, i, err)
 		}
-		lat.add(t0, time.Since(t0))
+		answered = time.Now()
+		lat.add(t0, ready.Sub(t0), sent.Sub(ready), answered.Sub(t0))
 		if len(evs) != 1 || evs[0].Type != live.EvOffer {
 			return out, fmt.Errorf("table %s, offer %d: answer %+v", tb.id, i, evs)
 		}
@@ -198,17 +206,27 @@ func drivePaced(ctx context.Context, tb *table, from int, stop <-chan struct{}, 
 // latencies collects request latencies.
 type latencies struct {
 	mu sync.Mutex
-	d  []time.Duration
-	at []time.Time // when each request was due
+	d  []time.Duration // from when each request was due to its answer
+	at []time.Time     // when each request was due
+	// behind is how long after its due time the previous answer of its
+	// negotiation came (0 if before): the request could not go earlier.
+	behind []time.Duration
+	// own is the load generator's own delay in sending the request once it
+	// could go (timer, scheduling, encoding).
+	own []time.Duration
 }
 
-func (l *latencies) add(at time.Time, d time.Duration) {
+// add records a request due at at, answered d later, which could go behind
+// after its due time and went own after that.
+func (l *latencies) add(at time.Time, behind, own, d time.Duration) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	l.d = append(l.d, d)
 	l.at = append(l.at, at)
+	l.behind = append(l.behind, behind)
+	l.own = append(l.own, own)
 	l.mu.Unlock()
 }
 

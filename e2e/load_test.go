@@ -39,7 +39,10 @@ import (
 // DIR/<database>.heap. With PARLEY_LOAD_TRACE=DIR it writes
 // every request's due time (ms from the phase's start) and latency (µs) to
 // DIR/<database>-<phase>.tsv, to see when the slow ones happen.
-// PARLEY_LOAD_DBS=sqlite,postgres picks the databases.
+// PARLEY_LOAD_DBS=sqlite,postgres picks the databases. Each phase also
+// logs the server's own latency histogram (/metrics), where the answers
+// over 20 ms fell (slowWindows) and how the latency splits before and after
+// sending (sending).
 func TestLoad(t *testing.T) {
 	secs, _ := strconv.Atoi(os.Getenv("PARLEY_LOAD_SECONDS"))
 	if secs <= 0 {
@@ -140,6 +143,7 @@ func TestLoad(t *testing.T) {
 					}
 				}
 				slowLog := slowWindows(lat, start, 20*time.Millisecond)
+				sendLog := sending(lat)
 				slices.Sort(lat.d)
 				pct := func(p float64) time.Duration { return lat.d[int(p*float64(len(lat.d)-1))] }
 				what := "as fast as answered"
@@ -169,6 +173,7 @@ func TestLoad(t *testing.T) {
 				}
 				t.Logf("%s, %s: inside the server: %s", name, what, strings.Join(parts, ", "))
 				t.Logf("%s, %s: %s", name, what, slowLog)
+				t.Logf("%s, %s: %s", name, what, sendLog)
 				hist0 = hist1
 			}
 			if prof != "" {
@@ -216,6 +221,40 @@ func slowWindows(lat *latencies, start time.Time, limit time.Duration) string {
 		worst = append(worst, fmt.Sprintf("%.1f s: %d (slowest %s)", float64(k)/10, wins[k].n, wins[k].slowest.Round(100*time.Microsecond)))
 	}
 	return fmt.Sprintf("%d answers over %s, in %d of %d windows of 100 ms; most in: %s", total, limit, len(wins), last+1, strings.Join(worst, ", "))
+}
+
+// sending splits the latency counted from the due time into what came
+// before the request was sent — waiting for the previous answer of its
+// negotiation, then the load generator's own delay — and the rest, from
+// sending to the answer (the server, the loopback, and the load generator
+// reading the answer).
+func sending(lat *latencies) string {
+	n := len(lat.d)
+	if n == 0 {
+		return "no requests"
+	}
+	fromSend := make([]time.Duration, n)
+	own := slices.Clone(lat.own)
+	var behind []time.Duration
+	for i, d := range lat.d {
+		fromSend[i] = d - lat.behind[i] - lat.own[i]
+		if lat.behind[i] > 0 {
+			behind = append(behind, lat.behind[i])
+		}
+	}
+	slices.Sort(fromSend)
+	slices.Sort(own)
+	slices.Sort(behind)
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		return ds[int(p*float64(len(ds)-1))].Round(10 * time.Microsecond)
+	}
+	out := fmt.Sprintf("from sending to the answer p50 %s, p99 %s; the load generator's own delay in sending p50 %s, p99 %s, max %s; ",
+		pct(fromSend, 0.5), pct(fromSend, 0.99), pct(own, 0.5), pct(own, 0.99), own[n-1].Round(10*time.Microsecond))
+	if len(behind) == 0 {
+		return out + "no request waited for a late answer"
+	}
+	return out + fmt.Sprintf("%d requests (%.2f%%) waited for the late answer before them, p50 %s, max %s",
+		len(behind), 100*float64(len(behind))/float64(n), pct(behind, 0.5), behind[len(behind)-1].Round(10*time.Microsecond))
 }
 
 // bucket is one cumulative bucket of a Prometheus histogram.
@@ -314,11 +353,31 @@ func TestSlowWindows(t *testing.T) {
 		{260 * time.Millisecond, 30 * time.Millisecond},
 		{350 * time.Millisecond, 22 * time.Millisecond},
 	} {
-		lat.add(start.Add(a.at), a.d)
+		lat.add(start.Add(a.at), 0, 0, a.d)
 	}
 	got := slowWindows(lat, start, 20*time.Millisecond)
 	want := "4 answers over 20ms, in 3 of 4 windows of 100 ms; most in: 0.2 s: 2 (slowest 30ms), 0.0 s: 1 (slowest 25ms), 0.3 s: 1 (slowest 22ms)"
 	if got != want {
 		t.Errorf("slowWindows:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestSending checks the split of latency on four hand-made requests:
+// (behind, own, total) of (0, 1, 5), (0, 2, 10), (3, 1, 30) and (0, 5, 7)
+// ms, i.e. 4, 8, 26 and 2 ms from sending to the answer.
+func TestSending(t *testing.T) {
+	start := time.Unix(1000, 0)
+	lat := &latencies{}
+	ms := time.Millisecond
+	for i, r := range [][3]time.Duration{{0, 1 * ms, 5 * ms}, {0, 2 * ms, 10 * ms}, {3 * ms, 1 * ms, 30 * ms}, {0, 5 * ms, 7 * ms}} {
+		lat.add(start.Add(time.Duration(i)*20*ms), r[0], r[1], r[2])
+	}
+	got := sending(lat)
+	want := "from sending to the answer p50 4ms, p99 8ms; the load generator's own delay in sending p50 1ms, p99 2ms, max 5ms; 1 requests (25.00%) waited for the late answer before them, p50 3ms, max 3ms"
+	if got != want {
+		t.Errorf("sending:\n got %s\nwant %s", got, want)
+	}
+	if got := sending(&latencies{}); got != "no requests" {
+		t.Errorf("sending of nothing: %q", got)
 	}
 }
