@@ -413,7 +413,9 @@ func (s *Store) checkpointer(path string) {
 // variable for tests). A failure is left to SQLite: Linux (since 4.13)
 // reports a writeback error to every descriptor of the file that was open
 // when it happened, so SQLite's own sync of the database file, at the end of
-// the next complete checkpoint, fails too and the writer's copy reports it.
+// the next complete checkpoint, fails too; that checkpoint then does not
+// count the frames as copied, and the WAL keeps them (it does not start
+// again over them).
 var syncDatabase = func(db *os.File) {
 	if db != nil {
 		db.Sync()
