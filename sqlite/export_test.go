@@ -28,3 +28,7 @@ func OnSyncDatabase(f func(name string)) (restore func()) {
 	}
 	return func() { syncDatabase = old }
 }
+
+// CatchUps is how many times the writer of s has finished a checkpoint at
+// the checkpointer's request, so that the WAL starts again.
+func CatchUps(s *Store) int64 { return s.catchUps.Load() }

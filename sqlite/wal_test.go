@@ -15,21 +15,26 @@ import (
 	"parley/store/storetest"
 )
 
-// TestWALStartsAgain: under sustained writes, the WAL is wholly
-// checkpointed now and then and written again from its beginning, so its
-// file stays a fraction of what the same writes leave when it never starts
-// again (the same run with no checkpoints: every frame written stays in the
-// file); once the writes stop, a large WAL file is truncated.
+// TestWALStartsAgain: under sustained writes, the writer finishes a
+// checkpoint now and then at the checkpointer's request and the WAL is
+// written again from its beginning, so its file stays smaller than what the
+// same writes leave when it never starts again (the same run with no
+// checkpoints: every frame written stays in the file); once the writes
+// stop, a large WAL file is truncated.
 //
-// Without the writer's catch-up the WAL also grows to the whole (about
-// 40 MB here) on a quiet machine; on a busy one the writes pause and
-// passive checkpoints alone sometimes catch up, which is why the baseline
-// has no checkpoints at all rather than no catch-up.
+// On a quiet machine the file stays under a tenth of the whole (about 4 of
+// 40 MB here); how far it grows between restarts depends on how fast the
+// checkpointer's passes and fsyncs go beside the writes, up to 40% of the
+// whole seen with other tests busy on the disk, so the test asserts the
+// restarts and a file under three quarters of the whole. Without the
+// writer's catch-up a busy machine's pauses sometimes let passive
+// checkpoints alone catch up, which is why the baseline has no checkpoints
+// at all rather than no catch-up.
 func TestWALStartsAgain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes some 40 MB twice")
 	}
-	size := func(every time.Duration, restartFrames int) int64 {
+	size := func(every time.Duration, restartFrames int) (walSize, catchUps int64) {
 		defer sqlite.SetCheckpointing(every, restartFrames, 1<<20)()
 		p := filepath.Join(t.TempDir(), "w.db")
 		s, err := sqlite.OpenSync(p, "normal")
@@ -50,8 +55,9 @@ func TestWALStartsAgain(t *testing.T) {
 				t.Fatalf("n%d: %d events (%v), want %d", i, len(evs), err, per)
 			}
 		}
+		catchUps = sqlite.CatchUps(s)
 		if every > time.Minute {
-			return st.Size() // the checkpointer does not run
+			return st.Size(), catchUps // the checkpointer does not run
 		}
 		// Idle, the checkpointer truncates a WAL file over (here) 1 MB.
 		for deadline := time.Now().Add(5 * time.Second); ; {
@@ -67,16 +73,22 @@ func TestWALStartsAgain(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		return st.Size()
+		return st.Size(), catchUps
 	}
-	grown := size(time.Hour, 1<<30)
-	bounded := size(20*time.Millisecond, 256)
-	t.Logf("WAL file after the writes: %d bytes never checkpointed, %d bytes starting again from 256 frames", grown, bounded)
+	grown, none := size(time.Hour, 1<<30)
+	bounded, restarts := size(20*time.Millisecond, 256)
+	t.Logf("WAL file after the writes: %d bytes never checkpointed, %d bytes starting again from 256 frames (%d times)", grown, bounded, restarts)
 	if grown < 20<<20 {
 		t.Fatalf("the writes left a WAL of %d bytes without checkpoints; the test expects more than 20 MB", grown)
 	}
-	if bounded*3 > grown {
-		t.Fatalf("WAL of %d bytes starting again, %d never checkpointed: want under a third", bounded, grown)
+	if none != 0 {
+		t.Fatalf("the writer finished %d checkpoints with the checkpointer idle, want none", none)
+	}
+	if restarts < 2 {
+		t.Fatalf("the writer finished %d checkpoints over some 40 MB of writes with restarts from 256 frames (1 MB), want several", restarts)
+	}
+	if bounded*4 > grown*3 {
+		t.Fatalf("WAL of %d bytes starting again, %d never checkpointed: want under three quarters", bounded, grown)
 	}
 }
 
