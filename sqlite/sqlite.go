@@ -355,7 +355,7 @@ var walTruncateBytes int64 = 64 << 20
 // copy the few frames committed since, between two of its transactions: the
 // WAL is then wholly copied and the next transaction writes from its
 // beginning again. The writer pauses for that copy and two fsyncs of little
-// data, 1 to 6 ms on the 2-core test machine (when it copied what a whole
+// data, 1 to 7 ms on the 2-core test machine (when it copied what a whole
 // 200 ms pass left, with the fsyncs that flushed it, 20 to 70 ms).
 //
 // SQLite syncs the database file only after a checkpoint that reached the
