@@ -50,10 +50,52 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS events ` + eventsColumns + `;
 CREATE TABLE IF NOT EXISTS replies ` + repliesColumns + `;
+CREATE TABLE IF NOT EXISTS heads (
+	negotiation TEXT PRIMARY KEY,
+	seq         INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events_index (
+	negotiation TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	id          INTEGER NOT NULL,
+	PRIMARY KEY (negotiation, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS indexed (id INTEGER NOT NULL);
 `
 
-// indexes are made after the migrations.
-const indexes = `CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (negotiation, seq);`
+// A negotiation's events are found through events_index, which the writer
+// fills in bulk (indexEvents, every indexInterval), plus the events
+// appended since (id above the one row of indexed), which a read scans by
+// id. Each commit checks and moves the negotiations' last sequence numbers
+// in heads (a compare-and-set: one row per negotiation, a few pages for all
+// of them), which is what makes the database refuse a repeated or missing
+// sequence number, also from another process.
+//
+// Before, a unique index on events (negotiation, seq) did both, but each
+// negotiation's latest entries sit in a leaf of their own, so a commit of
+// events of n negotiations rewrote n index pages: about one WAL page an
+// action, most of the WAL, and (measured with the load test) the
+// difference between a p99 over and under 20 ms at 5,000 actions/s. In
+// bulk, a negotiation's leaf is written once for all its events since the
+// last pass.
+const indexEventsStmts = `
+INSERT INTO events_index (negotiation, seq, id)
+	SELECT negotiation, seq, id FROM events WHERE id > (SELECT id FROM indexed) ORDER BY negotiation, seq;
+UPDATE indexed SET id = (SELECT COALESCE(MAX(id), 0) FROM events);
+`
+
+// migrateHeads moves a database whose events had the unique
+// (negotiation, seq) index to heads and events_index.
+const migrateHeads = `
+INSERT INTO heads (negotiation, seq) SELECT negotiation, MAX(seq) FROM events GROUP BY negotiation;
+INSERT INTO indexed (id) VALUES (0);
+` + indexEventsStmts + `
+DROP INDEX IF EXISTS events_seq;
+`
+
+// indexInterval is how often the writer indexes the events appended since
+// its last pass (a variable for tests).
+var indexInterval = 200 * time.Millisecond
 
 // eventsColumns are the columns of the events table.
 const eventsColumns = `(
@@ -137,6 +179,9 @@ type Store struct {
 	catchUp atomic.Bool
 	// catchUps counts the writer's checkpoints (for tests).
 	catchUps atomic.Int64
+	// indexDue asks the next fast commit to index the events appended
+	// since the last pass (writer only).
+	indexDue bool
 	ckDone   chan struct{}
 }
 
@@ -146,7 +191,9 @@ const (
 	qToken       = "INSERT INTO tokens (hash, negotiation, role, party, created) VALUES (?, ?, ?, ?, ?)"
 	qEvent       = "INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	qReply       = "INSERT INTO replies (id, token_hash, key, status, body, created, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)"
-	qLast        = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE negotiation = ?"
+	qLast        = "SELECT COALESCE((SELECT seq FROM heads WHERE negotiation = ?), 0)"
+	qHeadInsert  = "INSERT INTO heads (negotiation, seq) VALUES (?, ?)"
+	qHeadMove    = "UPDATE heads SET seq = ? WHERE negotiation = ? AND seq = ?"
 	qExists      = "SELECT 1 FROM negotiations WHERE id = ?"
 )
 
@@ -201,10 +248,6 @@ func OpenSync(path, sync string) (*Store, error) {
 			}
 		}
 	}
-	if _, err := w.Exec(indexes); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite %s: create indexes: %w", path, err)
-	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
@@ -212,7 +255,7 @@ func OpenSync(path, sync string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{w: w, r: r, reqs: make(chan *request, maxGroup), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
-	for _, q := range []string{qNegotiation, qToken, qEvent, qReply, qLast, qExists} {
+	for _, q := range []string{qNegotiation, qToken, qEvent, qReply, qLast, qHeadInsert, qHeadMove, qExists} {
 		st, err := w.Prepare(q)
 		if err != nil {
 			w.Close()
@@ -234,6 +277,11 @@ func OpenSync(path, sync string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+	if err := s.indexEvents(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	go s.writer()
 	go s.checkpointer(path)
 	return s, nil
@@ -249,6 +297,7 @@ var migrations = []struct {
 	{"move replies to the appended layout", "SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'id'", migrateReplies},
 	{"add replies.fingerprint", "SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'fingerprint'", addFingerprint},
 	{"move events to the appended layout", "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'id'", migrateEvents},
+	{"index events in bulk", "SELECT COUNT(*) FROM indexed", migrateHeads},
 }
 
 // migrate runs a migration in one transaction.
@@ -477,6 +526,7 @@ func (s *Store) writer() {
 	known := map[string]bool{}
 	last := map[string]int64{}
 	previous := 0 // the size of the last group
+	indexedAt := time.Now()
 	for {
 		var first *request
 		select {
@@ -499,7 +549,41 @@ func (s *Store) writer() {
 			s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 			s.catchUps.Add(1)
 		}
+		if time.Since(indexedAt) >= indexInterval {
+			// The next fast commit indexes the events appended since the
+			// last pass, inside its own transaction (no commit of its own).
+			s.indexDue = true
+			indexedAt = time.Now()
+		}
 	}
+}
+
+// indexEvents adds the events appended since its last pass to
+// events_index, in one transaction.
+func (s *Store) indexEvents() error {
+	if err := migrate(s.w, indexEventsStmts); err != nil {
+		return fmt.Errorf("index events: %w", err)
+	}
+	return nil
+}
+
+// moveHead sets negotiation's last sequence number from old (0: none yet)
+// to seq inside tx, and reports false if it was not old: another process
+// appended meanwhile.
+func (s *Store) moveHead(ctx context.Context, tx *sql.Tx, negotiation string, old, seq int64) (bool, error) {
+	if old == 0 {
+		_, err := tx.StmtContext(ctx, s.stmts[qHeadInsert]).ExecContext(ctx, negotiation, seq)
+		if constraint(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	res, err := tx.StmtContext(ctx, s.stmts[qHeadMove]).ExecContext(ctx, seq, negotiation, old)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func (s *Store) commitGroup(group []*request, known map[string]bool) {
@@ -577,6 +661,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	}
 	errs := make([]error, len(group))
 	next := map[string]int64{} // last seq as of the batches accepted so far
+	base := map[string]int64{} // last seq before the group
 	fresh := map[string]bool{} // last seq read in this transaction
 	pending := map[replyID]int64{}
 	var replyArgs, eventArgs []any
@@ -621,6 +706,9 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 				last[e.NegotiationID] = l
 				fresh[e.NegotiationID] = true
 			}
+			if _, ok := base[e.NegotiationID]; !ok {
+				base[e.NegotiationID] = l
+			}
 			if e.Seq != l+1 {
 				if cached {
 					// Another process may have appended since the number
@@ -657,6 +745,22 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	if err := insertRows(ctx, tx, s.multiEvents, 9, eventArgs); err != nil {
 		tx.Rollback()
 		return false
+	}
+	// The database's own check: each negotiation's last sequence number
+	// moves from what this group followed; if another process appended
+	// meanwhile, the slow path decides batch by batch.
+	for id, l := range next {
+		if ok, err := s.moveHead(ctx, tx, id, base[id], l); !ok || err != nil {
+			tx.Rollback()
+			return false
+		}
+	}
+	if s.indexDue {
+		if _, err := tx.ExecContext(ctx, indexEventsStmts); err != nil {
+			tx.Rollback()
+			return false
+		}
+		s.indexDue = false
 	}
 	if err := tx.Commit(); err != nil {
 		// Whether it committed is unknown: fail the group and forget the
@@ -803,6 +907,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: insert event %s/%d: %w", e.NegotiationID, e.Seq, err)
 		}
+		// l was read in this transaction, which no other writer shares.
+		ok, err := s.moveHead(ctx, tx, e.NegotiationID, l, e.Seq)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: move the last event of %s to %d: %w", e.NegotiationID, e.Seq, err)
+		}
+		if !ok {
+			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, l)
+		}
 		last[e.NegotiationID] = e.Seq
 	}
 	if r := b.Reply; r != nil {
@@ -888,7 +1000,14 @@ func (s *Store) Events(ctx context.Context, negotiation string, after int64, lim
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT seq, time, type, party, recipients, data, prev, hash FROM events WHERE negotiation = ? AND seq > ? ORDER BY seq LIMIT ?", negotiation, after, limit)
+	// One statement, so one snapshot: the indexed events and those
+	// appended since the last bulk pass.
+	rows, err := s.r.QueryContext(ctx, `SELECT e.seq, e.time, e.type, e.party, e.recipients, e.data, e.prev, e.hash
+FROM events_index x JOIN events e ON e.id = x.id WHERE x.negotiation = ?1 AND x.seq > ?2
+UNION ALL
+SELECT seq, time, type, party, recipients, data, prev, hash
+FROM events WHERE id > (SELECT id FROM indexed) AND negotiation = ?1 AND seq > ?2
+ORDER BY 1 LIMIT ?3`, negotiation, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events of %s: %w", negotiation, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -206,5 +207,149 @@ INSERT INTO events VALUES
 	var n int
 	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM events").Scan(&n); err != nil || n != 4 {
 		t.Fatalf("%d events stored (%v), want 4", n, err)
+	}
+	// The unique (negotiation, seq) index of the layout before is gone; the
+	// last sequence numbers are in heads.
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_seq'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("events_seq index still there (%d, %v)", n, err)
+	}
+	var heads string
+	if err := db2(t, p).QueryRow("SELECT group_concat(negotiation || seq, ' ') FROM (SELECT * FROM heads ORDER BY negotiation)").Scan(&heads); err != nil || heads != "a1 b3" {
+		t.Fatalf("heads %q (%v), want a1 b3", heads, err)
+	}
+}
+
+// TestMigrateSeqIndex: a database of the layout with a unique
+// (negotiation, seq) index on events (before heads and events_index)
+// opens with every event found, indexed in bulk, and its last sequence
+// numbers enforced.
+func TestMigrateSeqIndex(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE events (
+	id INTEGER PRIMARY KEY,
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL, party TEXT NOT NULL,
+	recipients TEXT NOT NULL, data BLOB NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_seq ON events (negotiation, seq);
+INSERT INTO negotiations VALUES ('b', '{"id":"b"}', 1), ('a', '{"id":"a"}', 2);
+INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES
+	('b', 1, 10, 'created', '', 'null', '{"n":"b1"}', '', 'hb1'),
+	('a', 1, 20, 'created', '', 'null', '{"n":"a1"}', '', 'ha1'),
+	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2');`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatalf("open a database with the (negotiation, seq) index: %v", err)
+	}
+	defer s.Close()
+	for id, n := range map[string]int{"a": 1, "b": 2} {
+		evs, err := s.Events(ctx, id, 0, 0)
+		if err != nil || len(evs) != n || evs[n-1].Seq != int64(n) {
+			t.Fatalf("events of %s after migration: %+v, %v; want %d", id, evs, err, n)
+		}
+	}
+	var indexed, index int
+	if err := db2(t, p).QueryRow("SELECT (SELECT id FROM indexed), (SELECT COUNT(*) FROM events_index)").Scan(&indexed, &index); err != nil || indexed != 3 || index != 3 {
+		t.Fatalf("after migration: indexed up to %d, %d index entries (%v); want 3 and 3", indexed, index, err)
+	}
+	for _, c := range []struct {
+		seq  int64
+		code string
+	}{{2, parley.ECONFLICT}, {4, parley.ECONFLICT}, {3, ""}} {
+		e := live.Event{NegotiationID: "b", Seq: c.seq, Time: time.Unix(0, 40), Type: "offer", Data: []byte("{}"), Prev: "hb2", Hash: "x"}
+		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); parley.ErrorCode(err) != c.code {
+			t.Fatalf("event %d of b after migration: %v, want code %q", c.seq, err, c.code)
+		}
+	}
+}
+
+// TestEventsIndexedInBulk: events are found the same before the writer's
+// bulk pass indexes them, after it, and across the boundary, with after
+// and limit; the pass indexes each event once.
+func TestEventsIndexedInBulk(t *testing.T) {
+	ctx := context.Background()
+	defer sqlite.SetIndexInterval(time.Hour)() // only at open
+	p := filepath.Join(t.TempDir(), "bulk.db")
+	commit := func(s *sqlite.Store, id string, from, to int64) {
+		t.Helper()
+		for seq := from; seq <= to; seq++ {
+			e := live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(0, seq), Type: live.EvOffer, Data: []byte(fmt.Sprintf(`{"n":%d}`, seq)), Hash: fmt.Sprint(id, seq)}
+			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(s *sqlite.Store, id string, after int64, limit int, want []int64) {
+		t.Helper()
+		evs, err := s.Events(ctx, id, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			if string(e.Data) != fmt.Sprintf(`{"n":%d}`, e.Seq) || e.NegotiationID != id {
+				t.Fatalf("event %+v", e)
+			}
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("events of %s after %d, limit %d: %v, want %v", id, after, limit, got, want)
+		}
+	}
+	indexEntries := func() int {
+		var n int
+		if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM events_index").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"x", "y"} {
+		if err := s.Commit(ctx, &live.Batch{Negotiation: storetest.Negotiation(t, id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(s, "x", 1, 5)
+	commit(s, "y", 1, 2)
+	check(s, "x", 0, 0, []int64{1, 2, 3, 4, 5}) // none indexed yet
+	if n := indexEntries(); n != 0 {
+		t.Fatalf("%d index entries before any pass, want 0", n)
+	}
+	s.Close()
+	s, err = sqlite.Open(p) // indexes the 7 events
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := indexEntries(); n != 7 {
+		t.Fatalf("%d index entries after the pass, want 7", n)
+	}
+	commit(s, "x", 6, 8) // not indexed
+	check(s, "x", 0, 0, []int64{1, 2, 3, 4, 5, 6, 7, 8})
+	check(s, "x", 3, 4, []int64{4, 5, 6, 7}) // across the boundary
+	check(s, "x", 6, 0, []int64{7, 8})
+	check(s, "y", 0, 0, []int64{1, 2})
+	check(s, "y", 2, 0, nil)
+	// Sequence numbers are enforced on both sides of the boundary.
+	for _, seq := range []int64{5, 8, 10} {
+		e := live.Event{NegotiationID: "x", Seq: seq, Time: time.Unix(0, 1), Type: live.EvOffer, Data: []byte("{}"), Hash: "dup"}
+		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); parley.ErrorCode(err) != parley.ECONFLICT {
+			t.Fatalf("event %d of x again: %v, want a conflict", seq, err)
+		}
+	}
+	if n := indexEntries(); n != 7 {
+		t.Fatalf("%d index entries, want 7 (no pass since open)", n)
 	}
 }
