@@ -32,12 +32,3 @@ func OnSyncDatabase(f func(name string)) (restore func()) {
 // CatchUps is how many times the writer of s has finished a checkpoint at
 // the checkpointer's request, so that the WAL starts again.
 func CatchUps(s *Store) int64 { return s.catchUps.Load() }
-
-// SetIndexInterval sets how often the writer indexes the events appended
-// since its last pass, for the stores opened after it; it returns a
-// function that restores it.
-func SetIndexInterval(every time.Duration) (restore func()) {
-	old := indexInterval
-	indexInterval = every
-	return func() { indexInterval = old }
-}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,9 +221,8 @@ INSERT INTO events VALUES
 }
 
 // TestMigrateSeqIndex: a database of the layout with a unique
-// (negotiation, seq) index on events (before heads and events_index)
-// opens with every event found, indexed in bulk, and its last sequence
-// numbers enforced.
+// (negotiation, seq) index on events (before the chain) opens with every
+// event found, its events linked, and its last sequence numbers enforced.
 func TestMigrateSeqIndex(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "old.db")
@@ -257,9 +257,17 @@ INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev,
 			t.Fatalf("events of %s after migration: %+v, %v; want %d", id, evs, err, n)
 		}
 	}
-	var indexed, index int
-	if err := db2(t, p).QueryRow("SELECT (SELECT id FROM indexed), (SELECT COUNT(*) FROM events_index)").Scan(&indexed, &index); err != nil || indexed != 3 || index != 3 {
-		t.Fatalf("after migration: indexed up to %d, %d index entries (%v); want 3 and 3", indexed, index, err)
+	// Ids 1, 2, 3 are b1, a1, b2: b2 links to b1, the first events to none.
+	var links, heads string
+	if err := db2(t, p).QueryRow("SELECT group_concat(id || ':' || prev_id, ' ') FROM (SELECT id, prev_id FROM events ORDER BY id)").Scan(&links); err != nil || links != "1:0 2:0 3:1" {
+		t.Fatalf("after migration: links %q (%v), want 1:0 2:0 3:1", links, err)
+	}
+	if err := db2(t, p).QueryRow("SELECT group_concat(negotiation || seq || '@' || last_id, ' ') FROM (SELECT * FROM heads ORDER BY negotiation)").Scan(&heads); err != nil || heads != "a1@2 b2@3" {
+		t.Fatalf("after migration: heads %q (%v), want a1@2 b2@3", heads, err)
+	}
+	var n int
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_seq'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("events_seq index still there (%d, %v)", n, err)
 	}
 	for _, c := range []struct {
 		seq  int64
@@ -272,84 +280,123 @@ INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev,
 	}
 }
 
-// TestEventsIndexedInBulk: events are found the same before the writer's
-// bulk pass indexes them, after it, and across the boundary, with after
-// and limit; the pass indexes each event once.
-func TestEventsIndexedInBulk(t *testing.T) {
+// TestEventsChain: a negotiation's events are found by walking back from
+// its last one, with after and limit, among another negotiation's events
+// interleaved with them, and written in groups and batch by batch alike.
+func TestEventsChain(t *testing.T) {
 	ctx := context.Background()
-	defer sqlite.SetIndexInterval(time.Hour)() // only at open
-	p := filepath.Join(t.TempDir(), "bulk.db")
-	commit := func(s *sqlite.Store, id string, from, to int64) {
-		t.Helper()
-		for seq := from; seq <= to; seq++ {
-			e := live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(0, seq), Type: live.EvOffer, Data: []byte(fmt.Sprintf(`{"n":%d}`, seq)), Hash: fmt.Sprint(id, seq)}
-			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	check := func(s *sqlite.Store, id string, after int64, limit int, want []int64) {
-		t.Helper()
-		evs, err := s.Events(ctx, id, after, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []int64
-		for _, e := range evs {
-			if string(e.Data) != fmt.Sprintf(`{"n":%d}`, e.Seq) || e.NegotiationID != id {
-				t.Fatalf("event %+v", e)
-			}
-			got = append(got, e.Seq)
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("events of %s after %d, limit %d: %v, want %v", id, after, limit, got, want)
-		}
-	}
-	indexEntries := func() int {
-		var n int
-		if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM events_index").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	p := filepath.Join(t.TempDir(), "chain.db")
 	s, err := sqlite.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	for _, id := range []string{"x", "y"} {
 		if err := s.Commit(ctx, &live.Batch{Negotiation: storetest.Negotiation(t, id)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	commit(s, "x", 1, 5)
-	commit(s, "y", 1, 2)
-	check(s, "x", 0, 0, []int64{1, 2, 3, 4, 5}) // none indexed yet
-	if n := indexEntries(); n != 0 {
-		t.Fatalf("%d index entries before any pass, want 0", n)
+	ev := func(id string, seq int64) live.Event {
+		return live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(0, seq), Type: live.EvOffer, Data: []byte(fmt.Sprintf(`{"n":%d}`, seq)), Hash: fmt.Sprint(id, seq)}
 	}
-	s.Close()
-	s, err = sqlite.Open(p) // indexes the 7 events
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if n := indexEntries(); n != 7 {
-		t.Fatalf("%d index entries after the pass, want 7", n)
-	}
-	commit(s, "x", 6, 8) // not indexed
-	check(s, "x", 0, 0, []int64{1, 2, 3, 4, 5, 6, 7, 8})
-	check(s, "x", 3, 4, []int64{4, 5, 6, 7}) // across the boundary
-	check(s, "x", 6, 0, []int64{7, 8})
-	check(s, "y", 0, 0, []int64{1, 2})
-	check(s, "y", 2, 0, nil)
-	// Sequence numbers are enforced on both sides of the boundary.
-	for _, seq := range []int64{5, 8, 10} {
-		e := live.Event{NegotiationID: "x", Seq: seq, Time: time.Unix(0, 1), Type: live.EvOffer, Data: []byte("{}"), Hash: "dup"}
-		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); parley.ErrorCode(err) != parley.ECONFLICT {
-			t.Fatalf("event %d of x again: %v, want a conflict", seq, err)
+	// Interleaved, one batch at a time, and several events in one batch.
+	for seq := int64(1); seq <= 4; seq++ {
+		for _, id := range []string{"x", "y"} {
+			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if n := indexEntries(); n != 7 {
-		t.Fatalf("%d index entries, want 7 (no pass since open)", n)
+	if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev("x", 5), ev("y", 5), ev("x", 6)}}); err != nil {
+		t.Fatal(err)
 	}
+	// Concurrently, so that the writer groups them.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []string{"x", "y"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from := map[string]int64{"x": 7, "y": 6}[id]
+			for seq := from; seq < from+20; seq++ {
+				if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(from, to int64) []int64 {
+		var out []int64
+		for q := from; q <= to; q++ {
+			out = append(out, q)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		id    string
+		after int64
+		limit int
+		want  []int64
+	}{
+		{"x", 0, 0, seqs(1, 26)},
+		{"y", 0, 0, seqs(1, 25)},
+		{"x", 3, 4, seqs(4, 7)},
+		{"x", 25, 0, seqs(26, 26)},
+		{"x", 26, 0, nil},
+		{"y", 24, 10, seqs(25, 25)},
+		{"z", 0, 0, nil},
+	} {
+		evs, err := s.Events(ctx, c.id, c.after, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			if string(e.Data) != fmt.Sprintf(`{"n":%d}`, e.Seq) || e.NegotiationID != c.id || e.Hash != fmt.Sprint(c.id, e.Seq) {
+				t.Fatalf("event %+v", e)
+			}
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Fatalf("events of %s after %d, limit %d: %v, want %v", c.id, c.after, c.limit, got, c.want)
+		}
+	}
+	// Repeated and missing sequence numbers are refused.
+	for _, seq := range []int64{1, 26, 28} {
+		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev("x", seq)}}); parley.ErrorCode(err) != parley.ECONFLICT {
+			t.Fatalf("event %d of x: %v, want a conflict", seq, err)
+		}
+	}
+	// Rows changed behind the store's back (what an audit must see): with
+	// y's event 3 removed, and then x's head too, the events that are
+	// there are still read, in order.
+	broken := func(id string, want []int64) {
+		t.Helper()
+		evs, err := s.Events(ctx, id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("events of %s with a broken chain: %v, want %v", id, got, want)
+		}
+	}
+	if _, err := db2(t, p).Exec("DELETE FROM events WHERE negotiation = 'y' AND seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	broken("y", append([]int64{1, 2}, seqs(4, 25)...))
+	if _, err := db2(t, p).Exec("DELETE FROM heads WHERE negotiation = 'x'"); err != nil {
+		t.Fatal(err)
+	}
+	broken("x", seqs(1, 26))
 }
