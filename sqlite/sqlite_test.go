@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +209,194 @@ INSERT INTO events VALUES
 	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM events").Scan(&n); err != nil || n != 4 {
 		t.Fatalf("%d events stored (%v), want 4", n, err)
 	}
+	// The unique (negotiation, seq) index of the layout before is gone; the
+	// last sequence numbers are in heads.
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_seq'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("events_seq index still there (%d, %v)", n, err)
+	}
+	var heads string
+	if err := db2(t, p).QueryRow("SELECT group_concat(negotiation || seq, ' ') FROM (SELECT * FROM heads ORDER BY negotiation)").Scan(&heads); err != nil || heads != "a1 b3" {
+		t.Fatalf("heads %q (%v), want a1 b3", heads, err)
+	}
+}
+
+// TestMigrateSeqIndex: a database of the layout with a unique
+// (negotiation, seq) index on events (before the chain) opens with every
+// event found, its events linked, and its last sequence numbers enforced.
+func TestMigrateSeqIndex(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE events (
+	id INTEGER PRIMARY KEY,
+	negotiation TEXT NOT NULL REFERENCES negotiations(id),
+	seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL, party TEXT NOT NULL,
+	recipients TEXT NOT NULL, data BLOB NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_seq ON events (negotiation, seq);
+INSERT INTO negotiations VALUES ('b', '{"id":"b"}', 1), ('a', '{"id":"a"}', 2);
+INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES
+	('b', 1, 10, 'created', '', 'null', '{"n":"b1"}', '', 'hb1'),
+	('a', 1, 20, 'created', '', 'null', '{"n":"a1"}', '', 'ha1'),
+	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2');`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatalf("open a database with the (negotiation, seq) index: %v", err)
+	}
+	defer s.Close()
+	for id, n := range map[string]int{"a": 1, "b": 2} {
+		evs, err := s.Events(ctx, id, 0, 0)
+		if err != nil || len(evs) != n || evs[n-1].Seq != int64(n) {
+			t.Fatalf("events of %s after migration: %+v, %v; want %d", id, evs, err, n)
+		}
+	}
+	// Ids 1, 2, 3 are b1, a1, b2: b2 links to b1, the first events to none.
+	var links, heads string
+	if err := db2(t, p).QueryRow("SELECT group_concat(id || ':' || prev_id, ' ') FROM (SELECT id, prev_id FROM events ORDER BY id)").Scan(&links); err != nil || links != "1:0 2:0 3:1" {
+		t.Fatalf("after migration: links %q (%v), want 1:0 2:0 3:1", links, err)
+	}
+	if err := db2(t, p).QueryRow("SELECT group_concat(negotiation || seq || '@' || last_id, ' ') FROM (SELECT * FROM heads ORDER BY negotiation)").Scan(&heads); err != nil || heads != "a1@2 b2@3" {
+		t.Fatalf("after migration: heads %q (%v), want a1@2 b2@3", heads, err)
+	}
+	var n int
+	if err := db2(t, p).QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_seq'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("events_seq index still there (%d, %v)", n, err)
+	}
+	for _, c := range []struct {
+		seq  int64
+		code string
+	}{{2, parley.ECONFLICT}, {4, parley.ECONFLICT}, {3, ""}} {
+		e := live.Event{NegotiationID: "b", Seq: c.seq, Time: time.Unix(0, 40), Type: "offer", Data: []byte("{}"), Prev: "hb2", Hash: "x"}
+		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}}); parley.ErrorCode(err) != c.code {
+			t.Fatalf("event %d of b after migration: %v, want code %q", c.seq, err, c.code)
+		}
+	}
+}
+
+// TestEventsChain: a negotiation's events are found by walking back from
+// its last one, with after and limit, among another negotiation's events
+// interleaved with them, and written in groups and batch by batch alike.
+func TestEventsChain(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "chain.db")
+	s, err := sqlite.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, id := range []string{"x", "y"} {
+		if err := s.Commit(ctx, &live.Batch{Negotiation: storetest.Negotiation(t, id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := func(id string, seq int64) live.Event {
+		return live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(0, seq), Type: live.EvOffer, Data: []byte(fmt.Sprintf(`{"n":%d}`, seq)), Hash: fmt.Sprint(id, seq)}
+	}
+	// Interleaved, one batch at a time, and several events in one batch.
+	for seq := int64(1); seq <= 4; seq++ {
+		for _, id := range []string{"x", "y"} {
+			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev("x", 5), ev("y", 5), ev("x", 6)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Concurrently, so that the writer groups them.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []string{"x", "y"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from := map[string]int64{"x": 7, "y": 6}[id]
+			for seq := from; seq < from+20; seq++ {
+				if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(from, to int64) []int64 {
+		var out []int64
+		for q := from; q <= to; q++ {
+			out = append(out, q)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		id    string
+		after int64
+		limit int
+		want  []int64
+	}{
+		{"x", 0, 0, seqs(1, 26)},
+		{"y", 0, 0, seqs(1, 25)},
+		{"x", 3, 4, seqs(4, 7)},
+		{"x", 25, 0, seqs(26, 26)},
+		{"x", 26, 0, nil},
+		{"y", 24, 10, seqs(25, 25)},
+		{"z", 0, 0, nil},
+	} {
+		evs, err := s.Events(ctx, c.id, c.after, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			if string(e.Data) != fmt.Sprintf(`{"n":%d}`, e.Seq) || e.NegotiationID != c.id || e.Hash != fmt.Sprint(c.id, e.Seq) {
+				t.Fatalf("event %+v", e)
+			}
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Fatalf("events of %s after %d, limit %d: %v, want %v", c.id, c.after, c.limit, got, c.want)
+		}
+	}
+	// Repeated and missing sequence numbers are refused.
+	for _, seq := range []int64{1, 26, 28} {
+		if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev("x", seq)}}); parley.ErrorCode(err) != parley.ECONFLICT {
+			t.Fatalf("event %d of x: %v, want a conflict", seq, err)
+		}
+	}
+	// Rows changed behind the store's back (what an audit must see): with
+	// y's event 3 removed, and then x's head too, the events that are
+	// there are still read, in order.
+	broken := func(id string, want []int64) {
+		t.Helper()
+		evs, err := s.Events(ctx, id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("events of %s with a broken chain: %v, want %v", id, got, want)
+		}
+	}
+	if _, err := db2(t, p).Exec("DELETE FROM events WHERE negotiation = 'y' AND seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	broken("y", append([]int64{1, 2}, seqs(4, 25)...))
+	if _, err := db2(t, p).Exec("DELETE FROM heads WHERE negotiation = 'x'"); err != nil {
+		t.Fatal(err)
+	}
+	broken("x", seqs(1, 26))
 }
