@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,18 +55,9 @@ func BenchmarkCommit(b *testing.B) {
 // layout (keyed by token hash and idempotency key): its replies are moved to
 // the appended layout, found by Reply and their keys still refused.
 func TestMigrateReplies(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := `CREATE TABLE replies (token_hash BLOB NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+	p := oldDatabase(t, `CREATE TABLE replies (token_hash BLOB NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
 		body BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (token_hash, key)) WITHOUT ROWID;
-		INSERT INTO replies VALUES (x'0102', 'k1', 201, '{"a":1}', 5), (x'0102', 'k2', 200, '{"b":2}', 7);`
-	if _, err := db.Exec(old); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+		INSERT INTO replies VALUES (x'0102', 'k1', 201, '{"a":1}', 5), (x'0102', 'k2', 200, '{"b":2}', 7);`)
 	s, err := sqlite.Open(p)
 	if err != nil {
 		t.Fatal(err)
@@ -115,12 +105,7 @@ func db2(t *testing.T, p string) *sql.DB {
 // fingerprint) and stores fingerprints from then on.
 func TestMigrateFingerprint(t *testing.T) {
 	ctx := context.Background()
-	p := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE replies (
+	p := oldDatabase(t, `CREATE TABLE replies (
 	id         INTEGER PRIMARY KEY,
 	token_hash BLOB NOT NULL,
 	key        TEXT NOT NULL,
@@ -128,10 +113,7 @@ func TestMigrateFingerprint(t *testing.T) {
 	body       BLOB NOT NULL,
 	created    INTEGER NOT NULL
 );
-INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`)
 	s, err := sqlite.Open(p)
 	if err != nil {
 		t.Fatalf("open a database without replies.fingerprint: %v", err)
@@ -156,12 +138,7 @@ INSERT INTO replies VALUES (1, x'01', 'old', 200, '{}', 5);`); err != nil {
 // not follow the last.
 func TestMigrateEvents(t *testing.T) {
 	ctx := context.Background()
-	p := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
+	p := oldDatabase(t, `CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE events (
 	negotiation TEXT NOT NULL REFERENCES negotiations(id),
 	seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL, party TEXT NOT NULL,
@@ -172,10 +149,7 @@ INSERT INTO negotiations VALUES ('b', '{"id":"b"}', 1), ('a', '{"id":"a"}', 2);
 INSERT INTO events VALUES
 	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2'),
 	('a', 1, 20, 'created', '', 'null', '{"n":"a1"}', '', 'ha1'),
-	('b', 1, 10, 'created', '', '["Buyer"]', '{"n":"b1"}', '', 'hb1');`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	('b', 1, 10, 'created', '', '["Buyer"]', '{"n":"b1"}', '', 'hb1');`)
 	s, err := sqlite.Open(p)
 	if err != nil {
 		t.Fatalf("open a database with the first events layout: %v", err)
@@ -225,12 +199,7 @@ INSERT INTO events VALUES
 // event found, its events linked, and its last sequence numbers enforced.
 func TestMigrateSeqIndex(t *testing.T) {
 	ctx := context.Background()
-	p := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
+	p := oldDatabase(t, `CREATE TABLE negotiations (id TEXT PRIMARY KEY, data TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE events (
 	id INTEGER PRIMARY KEY,
 	negotiation TEXT NOT NULL REFERENCES negotiations(id),
@@ -242,10 +211,7 @@ INSERT INTO negotiations VALUES ('b', '{"id":"b"}', 1), ('a', '{"id":"a"}', 2);
 INSERT INTO events (negotiation, seq, time, type, party, recipients, data, prev, hash) VALUES
 	('b', 1, 10, 'created', '', 'null', '{"n":"b1"}', '', 'hb1'),
 	('a', 1, 20, 'created', '', 'null', '{"n":"a1"}', '', 'ha1'),
-	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2');`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	('b', 2, 30, 'offer', 'Buyer', 'null', '{"n":"b2"}', 'hb1', 'hb2');`)
 	s, err := sqlite.Open(p)
 	if err != nil {
 		t.Fatalf("open a database with the (negotiation, seq) index: %v", err)
@@ -311,27 +277,16 @@ func TestEventsChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Concurrently, so that the writer groups them.
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, id := range []string{"x", "y"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			from := map[string]int64{"x": 7, "y": 6}[id]
-			for seq := from; seq < from+20; seq++ {
-				if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
-					errs[i] = err
-					return
-				}
+	inParallel(t, 2, func(i int) error {
+		id := []string{"x", "y"}[i]
+		from := map[string]int64{"x": 7, "y": 6}[id]
+		for seq := from; seq < from+20; seq++ {
+			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{ev(id, seq)}}); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
+		return nil
+	})
 	seqs := func(from, to int64) []int64 {
 		var out []int64
 		for q := from; q <= to; q++ {
@@ -399,4 +354,20 @@ func TestEventsChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken("x", seqs(1, 26))
+}
+
+// oldDatabase makes a database file with stmts (a layout of an earlier
+// Parley) and returns its path.
+func oldDatabase(t *testing.T, stmts string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmts); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

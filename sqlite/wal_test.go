@@ -103,29 +103,17 @@ func writeOffers(t *testing.T, s *sqlite.Store, negs, per int) {
 		}
 	}
 	data := []byte(`{"outcome":{"price":"` + strings.Repeat("x", 1500) + `"}}`) // about a page a commit per negotiation
-	var wg sync.WaitGroup
-	errs := make([]error, negs)
-	for i := 0; i < negs; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprint("n", i)
-			for seq := int64(1); seq <= int64(per); seq++ {
-				e := live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(1700000000, seq), Type: live.EvOffer, Party: "Buyer", Data: data, Hash: fmt.Sprint(seq)}
-				r := &live.Reply{TokenHash: []byte(id), Key: fmt.Sprint(seq), Status: 200, Body: []byte("{}"), Created: e.Time}
-				if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}, Reply: r}); err != nil {
-					errs[i] = err
-					return
-				}
+	inParallel(t, negs, func(i int) error {
+		id := fmt.Sprint("n", i)
+		for seq := int64(1); seq <= int64(per); seq++ {
+			e := live.Event{NegotiationID: id, Seq: seq, Time: time.Unix(1700000000, seq), Type: live.EvOffer, Party: "Buyer", Data: data, Hash: fmt.Sprint(seq)}
+			r := &live.Reply{TokenHash: []byte(id), Key: fmt.Sprint(seq), Status: 200, Body: []byte("{}"), Created: e.Time}
+			if err := s.Commit(ctx, &live.Batch{Events: []live.Event{e}, Reply: r}); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
+		return nil
+	})
 }
 
 // TestCheckpointerSyncsDatabase: the checkpointer syncs the database file
@@ -164,4 +152,25 @@ func TestCheckpointerSyncsDatabase(t *testing.T) {
 		}
 	}
 	t.Logf("%d syncs of the database file", len(synced))
+}
+
+// inParallel runs f(0) … f(n-1) each in a goroutine and fails the test
+// with the first error any returns.
+func inParallel(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
