@@ -400,8 +400,10 @@ func TestReplicasBroker(t *testing.T) {
 	}
 }
 
-// killListeners ends the connections on which the replicas of the test's
-// schema listen for notifications.
+// killListeners waits until both replicas of the test's schema listen for
+// notifications and ends the connections on which they do, returning how
+// many it ended. (Without the wait, the second replica's listener had not
+// always issued LISTEN yet: one clean-clone CI run ended only one.)
 func killListeners(t *testing.T, dsn string) int {
 	t.Helper()
 	ctx := context.Background()
@@ -410,9 +412,21 @@ func killListeners(t *testing.T, dsn string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	const listening = `FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN "parley_' || current_schema() || '"'`
+	// A replica's listener connects beside it: wait (up to 10 s) until both
+	// replicas' listeners have issued LISTEN before ending them.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) `+listening, postgres.ListenerName).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	var killed int
-	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND query = 'LISTEN "parley_' || current_schema() || '"'`, postgres.ListenerName).Scan(&killed)
+	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) `+listening, postgres.ListenerName).Scan(&killed)
 	if err != nil {
 		t.Fatal(err)
 	}
