@@ -106,8 +106,8 @@ const eventsColumns = `(
 )`
 
 // Events are appended in id order (one page written for many events of a
-// commit) and found by the index on (negotiation, seq), whose entries are
-// small. Keyed by (negotiation, seq) themselves (the first layout), each
+// commit) and found through their chain (see heads). Keyed by
+// (negotiation, seq) themselves (the first layout), each
 // event was written into the middle of the table, at its negotiation's
 // place: a commit of events of n negotiations wrote n pages, and as those
 // filled, SQLite rebalanced each with its neighbours, writing three or four
@@ -285,7 +285,9 @@ var migrations = []struct {
 	{"add replies.fingerprint", "SELECT COUNT(*) FROM pragma_table_info('replies') WHERE name = 'fingerprint'", addFingerprint},
 	{"move events to the appended layout", "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'id'", migrateEvents},
 	{"add events.prev_id", "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'prev_id'", addPrevID},
-	{"link events", "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'events_seq') AND (SELECT COUNT(*) FROM heads) = (SELECT COUNT(DISTINCT negotiation) FROM events)", linkEvents},
+	// Needed while the old index exists, or when events have no heads yet
+	// (just moved from the first layout); constant time, at every open.
+	{"link events", "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'events_seq') AND (EXISTS (SELECT 1 FROM heads) OR NOT EXISTS (SELECT 1 FROM events))", linkEvents},
 }
 
 // migrate runs a migration in one transaction.
