@@ -648,8 +648,9 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 		return false
 	}
 	errs := make([]error, len(group))
+	// last holds, for every negotiation the group touches, its head before
+	// the group (it gains entries here and changes only after the commit).
 	next := map[string]head{}  // heads as of the batches accepted so far
-	base := map[string]head{}  // heads before the group
 	fresh := map[string]bool{} // head read in this transaction
 	// The group's events take the ids after the last one stored (read here,
 	// so that another process's events count).
@@ -707,9 +708,6 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 				last[e.NegotiationID] = h
 				fresh[e.NegotiationID] = true
 			}
-			if _, ok := base[e.NegotiationID]; !ok {
-				base[e.NegotiationID] = last[e.NegotiationID]
-			}
 			if e.Seq != l+1 {
 				if cached {
 					// Another process may have appended since the number
@@ -733,7 +731,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 		for _, e := range r.b.Events {
 			prev, ok := next[e.NegotiationID]
 			if !ok {
-				prev = base[e.NegotiationID]
+				prev = last[e.NegotiationID]
 			}
 			to, _ := json.Marshal(e.To)
 			eventArgs = append(eventArgs, nid, e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash, prev.id)
@@ -754,7 +752,7 @@ func (s *Store) commitFast(group []*request, known map[string]bool, last map[str
 	// moves from what this group followed; if another process appended
 	// meanwhile, the slow path decides batch by batch.
 	for id, h := range next {
-		if ok, err := s.moveHead(ctx, tx, id, base[id].seq, h); !ok || err != nil {
+		if ok, err := s.moveHead(ctx, tx, id, last[id].seq, h); !ok || err != nil {
 			tx.Rollback()
 			return false
 		}
@@ -881,6 +879,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 		}
 	}
 	last := map[string]head{}
+	var nid int64 // the next event id, read in this transaction (which no other writer shares)
 	for _, e := range b.Events {
 		h, seen := last[e.NegotiationID]
 		if !seen {
@@ -898,11 +897,13 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *live.Batch, known map[
 		if e.Seq != h.seq+1 {
 			return nil, parley.Errorf(parley.ECONFLICT, "negotiation %s: event %d does not follow event %d", e.NegotiationID, e.Seq, h.seq)
 		}
-		// Read in this transaction, which no other writer shares.
-		var id int64
-		if err := tx.StmtContext(ctx, s.stmts[qNextID]).QueryRowContext(ctx).Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: next event id: %w", err)
+		if nid == 0 {
+			if err := tx.StmtContext(ctx, s.stmts[qNextID]).QueryRowContext(ctx).Scan(&nid); err != nil {
+				return nil, fmt.Errorf("sqlite: next event id: %w", err)
+			}
 		}
+		id := nid
+		nid++
 		to, _ := json.Marshal(e.To)
 		_, err := tx.StmtContext(ctx, s.stmts[qEvent]).ExecContext(ctx,
 			id, e.NegotiationID, e.Seq, e.Time.UnixNano(), e.Type, e.Party, string(to), []byte(e.Data), e.Prev, e.Hash, h.id)
@@ -1017,24 +1018,16 @@ FROM chain c JOIN events e ON e.id = c.id ORDER BY e.seq LIMIT ?3`, after, limit
 		return evs, nil
 	}
 	if len(evs) == 0 {
-		// Nothing after `after`, unless the chain or the head is broken.
-		var seq int64
-		err := s.r.QueryRowContext(ctx, "SELECT seq FROM heads WHERE negotiation = ?", negotiation).Scan(&seq)
-		if err == nil && seq <= after {
-			return nil, nil
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		// Nothing after `after`, unless the head is broken: its sequence
+		// number, 0 for no such negotiation, NULL for one without a head.
+		var seq sql.NullInt64
+		err := s.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM heads WHERE negotiation = ?1),
+	CASE WHEN EXISTS (SELECT 1 FROM negotiations WHERE id = ?1) THEN NULL ELSE 0 END)`, negotiation).Scan(&seq)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: events of %s: %w", negotiation, err)
 		}
-		if errors.Is(err, sql.ErrNoRows) {
-			var one int
-			err := s.r.QueryRowContext(ctx, "SELECT 1 FROM negotiations WHERE id = ?", negotiation).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, nil // no such negotiation
-			}
-			if err != nil {
-				return nil, fmt.Errorf("sqlite: events of %s: %w", negotiation, err)
-			}
+		if seq.Valid && seq.Int64 <= after {
+			return nil, nil
 		}
 	}
 	// A row changed or removed behind the store's back broke the chain:
